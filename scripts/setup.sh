@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# From a fresh machine (Debian 12, Python 3.11, root, PyPI and Debian reachable) to a working environment:
+# .venv with the ROS 2 Kilted wheels and our dependencies, the sandbox and perception set-up,
+# then `colcon build`. Idempotent: each step records what it installed and is skipped while its inputs are
+# unchanged, so a second run takes seconds. Any failure names the step that broke.
+#
+# Usage: scripts/setup.sh            (from anywhere; works on the repository it lives in)
+# Env:   PYTHON=python3.11           interpreter for the venv (default: python3)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+STAMPS="$VENV/.setup-stamps"
+PYTHON="${PYTHON:-python3}"
+started=$SECONDS
+did_work=0
+
+current_step="start"
+trap 'echo "setup.sh: FAILED at step \"$current_step\" (exit $?)" >&2' ERR
+
+step() { current_step="$1"; echo "==> $1"; }
+
+# A stamp holds the hash of a step's inputs; the step runs again only when they change.
+inputs_hash() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+is_current() { [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]; }
+mark_done() { mkdir -p "$STAMPS"; echo "$2" > "$STAMPS/$1"; did_work=1; }
+
+step "check the machine"
+"$PYTHON" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' \
+  || { echo "setup.sh: Python >= 3.10 required ($PYTHON)" >&2; exit 1; }
+py_tag="$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+
+step "virtual environment"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+  did_work=1
+fi
+PY="$VENV/bin/python"
+
+step "pip: ROS 2 Kilted wheels, runtime and dev dependencies"
+req_files=(requirements/ros2-kilted.txt requirements/runtime.txt requirements/dev.txt setup.py)
+h="$(inputs_hash "${req_files[@]}")"
+if ! is_current pip "$h"; then
+  "$PY" -m pip install -q --upgrade pip
+  "$PY" -m pip install -q -r requirements/ros2-kilted.txt -r requirements/runtime.txt -r requirements/dev.txt
+  mark_done pip "$h"
+fi
+
+# The wheels' CMake files hard-code the include paths of the manylinux build image.
+step "include-path links the ROS wheels' CMake files expect"
+py_include="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+np_include="$("$PY" -c 'import numpy; print(numpy.get_include())')"
+link_if_needed() { # target link
+  if [ "$(readlink -f "$2" 2>/dev/null)" != "$(readlink -f "$1")" ]; then
+    [ -w "$(dirname "$(dirname "$2")")" ] || [ "$(id -u)" = 0 ] \
+      || { echo "setup.sh: run as root to create $2" >&2; exit 1; }
+    mkdir -p "$(dirname "$2")"
+    rm -rf "$2"
+    ln -s "$1" "$2"
+    did_work=1
+  fi
+}
+link_if_needed "$py_include" "/opt/python/cp311-cp311/include/python$py_tag"
+link_if_needed "$np_include" "/opt/python/cp311-cp311/lib/python$py_tag/site-packages/numpy/_core/include"
+
+step "sandbox: bubblewrap user and kernel environment"
+bash scripts/setup_sandbox.sh
+
+step "perception: torch (CPU), transformers, Depth-Anything-3"
+VENV="$VENV" bash scripts/setup_perception.sh
+
+step "colcon build (interfaces and the Python package)"
+# Python files are symlinked into the install space, so their contents need no rebuild; new files do.
+h="$( (find package.xml CMakeLists.txt msg srv action launch config scripts/spatial_agent -type f -print0 \
+        | sort -z | xargs -0 cat; find spatialclaw_ros -type f ! -path '*/__pycache__/*' | sort) \
+      | sha256sum | cut -d' ' -f1)"
+if ! is_current colcon "$h" || [ ! -f "$ROOT/install/setup.bash" ]; then
+  (
+    # shellcheck disable=SC1091
+    source "$VENV/bin/activate"
+    export AMENT_PREFIX_PATH="$VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+    colcon build --base-paths "$ROOT" --build-base "$ROOT/build" --install-base "$ROOT/install" \
+      --symlink-install --event-handlers console_cohesion- summary+ \
+      --cmake-args -DPython3_EXECUTABLE="$PY" -DBUILD_TESTING=OFF \
+      -DPython3_NumPy_INCLUDE_DIR="/opt/python/cp311-cp311/lib/python$py_tag/site-packages/numpy/_core/include"
+  )
+  mark_done colcon "$h"
+fi
+
+step "check the environment"
+bash "$ROOT/scripts/env.sh" python -c 'import rclpy, spatialclaw_ros.msg, spatialclaw_ros.srv, spatialclaw_ros.action'
+
+if [ $did_work = 0 ]; then
+  echo "setup.sh: environment already up to date ($((SECONDS - started)) s)"
+else
+  echo "setup.sh: environment ready ($((SECONDS - started)) s)"
+fi
