@@ -72,7 +72,7 @@ VENV="$VENV" bash scripts/setup_perception.sh
 
 step "colcon build (interfaces and the Python package)"
 # Python files are symlinked into the install space, so their contents need no rebuild; new files do.
-h="$( (find package.xml CMakeLists.txt msg srv action launch config scripts/spatial_agent -type f -print0 \
+h="$( (find package.xml CMakeLists.txt msg srv action launch config scripts/spatial_agent scripts/sim_camera_publisher -type f -print0 \
         | sort -z | xargs -0 cat; find spatialclaw_ros -type f ! -path '*/__pycache__/*' | sort) \
       | sha256sum | cut -d' ' -f1)"
 if ! is_current colcon "$h" || [ ! -f "$ROOT/install/setup.bash" ]; then

@@ -1,0 +1,253 @@
+"""ROS 2 node that publishes a simulated scene as one or several cameras, the way Gazebo or Isaac Sim would.
+
+Per camera NAME (all names relative, remappable), at ``rate_hz``:
+    ``NAME/image_raw`` (sensor_msgs/Image rgb8), ``NAME/camera_info``, ``NAME/depth/image_raw``
+    (16UC1 millimetres or 32FC1 metres), ``NAME/labels/image_raw`` (mono16 or 32SC1 instance ids),
+    ``NAME/pose`` (geometry_msgs/PoseStamped, T_world_camera in the world frame), all with the
+    sensor-data QoS and one stamp per tick; ``NAME/labels/map`` (std_msgs/String JSON, id → label,
+    latched). Once: ``sim/ground_truth`` (std_msgs/String JSON, see ``GroundTruth``; latched).
+Image headers carry frame_id ``NAME`` + ``optical_frame_suffix`` and the node clock's stamp; scene
+time is the stamp minus the ground truth's ``time_origin_s``.
+
+Run: ``ros2 run spatialclaw_ros sim_camera_publisher --ros-args -p cameras:="[front, left]"`` or
+``python -m spatialclaw_ros.sim.publisher --ros-args ...``. SIGINT or SIGTERM stop it (exit status 0);
+invalid parameters stop it with exit status 2.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.exceptions import InvalidParameterTypeException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header, String
+
+from spatialclaw_ros.sim._generate import SCENE_KINDS, generate_scene
+from spatialclaw_ros.sim._ground_truth import GroundTruth, label_map_json
+from spatialclaw_ros.sim._messages import (
+    DEPTH_ENCODINGS,
+    LABEL_ENCODINGS,
+    camera_info_message,
+    depth_message,
+    image_message,
+    labels_message,
+    pose_message,
+)
+from spatialclaw_ros.sim._noise import DepthNoise, add_depth_noise
+from spatialclaw_ros.sim._render import render
+from spatialclaw_ros.sim._scene import Scene
+
+NODE_NAME = "sim_camera_publisher"
+EXIT_BAD_PARAMETERS = 2
+
+LATCHED_QOS = QoSProfile(
+    depth=1,
+    history=HistoryPolicy.KEEP_LAST,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+
+# name → (default, description)
+PARAMETERS: dict[str, tuple[object, str]] = {
+    "scene.kind": ("room", f"Procedural scene kind: one of {', '.join(SCENE_KINDS)}."),
+    "scene.seed": (0, "Scene seed (non-negative); the same seed gives the same scene."),
+    "cameras": (["camera"], "Camera names; each publishes NAME/image_raw, NAME/camera_info, ..."),
+    "rate_hz": (5.0, "Publishing rate of every camera, Hz."),
+    "width": (640, "Image width, pixels."),
+    "height": (480, "Image height, pixels."),
+    "hfov_deg": (70.0, "Horizontal field of view, degrees."),
+    "world_frame": ("map", "Frame of the camera poses and of the ground truth (REP-103, z up)."),
+    "optical_frame_suffix": ("_optical_frame", "Image frame_id is the camera name followed by this."),
+    "camera_motion": (False, "Cameras sway along their wall and pan; off: cameras stand still."),
+    "depth.enabled": (True, "Publish NAME/depth/image_raw."),
+    "depth.encoding": (
+        "16UC1",
+        "Depth encoding: 16UC1 (millimetres, 0 invalid) or 32FC1 (metres, NaN invalid).",
+    ),
+    "depth.noise": (False, "Apply the depth sensor noise model (seeded); off: exact depth."),
+    "labels.enabled": (True, "Publish NAME/labels/image_raw and the latched NAME/labels/map."),
+    "labels.encoding": ("mono16", "Instance label encoding: mono16 or 32SC1."),
+}
+
+
+@dataclass(frozen=True)
+class PublisherSettings:
+    """The node's parameters, validated."""
+
+    scene_kind: str
+    seed: int
+    cameras: tuple[str, ...]
+    rate_hz: float
+    width: int
+    height: int
+    hfov_deg: float
+    world_frame: str
+    optical_frame_suffix: str
+    camera_motion: bool
+    depth_enabled: bool
+    depth_encoding: str
+    depth_noise: bool
+    labels_enabled: bool
+    labels_encoding: str
+
+    def __post_init__(self) -> None:
+        if not self.rate_hz > 0.0:
+            raise ValueError(f"rate_hz must be > 0, got {self.rate_hz}")
+        if self.depth_encoding not in DEPTH_ENCODINGS:
+            raise ValueError(
+                f"depth.encoding must be one of {', '.join(DEPTH_ENCODINGS)}, got {self.depth_encoding!r}"
+            )
+        if self.labels_encoding not in LABEL_ENCODINGS:
+            raise ValueError(
+                f"labels.encoding must be one of {', '.join(LABEL_ENCODINGS)}, got {self.labels_encoding!r}"
+            )
+        if not self.world_frame:
+            raise ValueError("world_frame must not be empty")
+
+    def scene(self) -> Scene:
+        """The scene these settings describe."""
+        return generate_scene(
+            seed=self.seed,
+            kind=self.scene_kind,
+            cameras=self.cameras,
+            width=self.width,
+            height=self.height,
+            hfov_deg=self.hfov_deg,
+            camera_motion=self.camera_motion,
+        )
+
+
+class _CameraOutputs:
+    """The publishers of one camera."""
+
+    def __init__(self, node: Node, name: str, settings: PublisherSettings) -> None:
+        sensor = qos_profile_sensor_data
+        self.image = node.create_publisher(Image, f"{name}/image_raw", sensor)
+        self.info = node.create_publisher(CameraInfo, f"{name}/camera_info", sensor)
+        self.pose = node.create_publisher(PoseStamped, f"{name}/pose", sensor)
+        self.depth = (
+            node.create_publisher(Image, f"{name}/depth/image_raw", sensor)
+            if settings.depth_enabled
+            else None
+        )
+        self.labels = None
+        self.label_map = None
+        if settings.labels_enabled:
+            self.labels = node.create_publisher(Image, f"{name}/labels/image_raw", sensor)
+            self.label_map = node.create_publisher(String, f"{name}/labels/map", LATCHED_QOS)
+
+
+class SimCameraPublisher(Node):
+    """Renders the scene for every camera at each tick and publishes images, depth, labels and poses."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        for name, (default, description) in PARAMETERS.items():
+            self.declare_parameter(
+                name, default, ParameterDescriptor(description=description, read_only=True)
+            )
+        self.settings = self._read_settings()
+        self._scene = self.settings.scene()
+        self._noise = DepthNoise() if self.settings.depth_noise else None
+        self._origin = self.get_clock().now()
+        self._frame_ids = {name: name + self.settings.optical_frame_suffix for name in self.settings.cameras}
+        self._outputs = {name: _CameraOutputs(self, name, self.settings) for name in self.settings.cameras}
+        self._tick = 0
+        truth = GroundTruth(
+            scene=self._scene,
+            world_frame=self.settings.world_frame,
+            time_origin_s=self._origin.nanoseconds * 1e-9,
+            optical_frames=self._frame_ids,
+        )
+        self._truth_publisher = self.create_publisher(String, "sim/ground_truth", LATCHED_QOS)
+        self._truth_publisher.publish(String(data=truth.to_json()))
+        labels = String(data=label_map_json(self._scene))
+        for outputs in self._outputs.values():
+            if outputs.label_map is not None:
+                outputs.label_map.publish(labels)
+        self._timer = self.create_timer(1.0 / self.settings.rate_hz, self._publish_all)
+        self.get_logger().info(
+            f"publishing {self.settings.scene_kind} scene {self.settings.seed} "
+            f"({len(self._scene.objects)} objects) as cameras {', '.join(self.settings.cameras)} "
+            f"at {self.settings.rate_hz} Hz"
+        )
+
+    def _read_settings(self) -> PublisherSettings:
+        value = {name: self.get_parameter(name).value for name in PARAMETERS}
+        return PublisherSettings(
+            scene_kind=str(value["scene.kind"]),
+            seed=int(value["scene.seed"]),
+            cameras=tuple(value["cameras"]),
+            rate_hz=float(value["rate_hz"]),
+            width=int(value["width"]),
+            height=int(value["height"]),
+            hfov_deg=float(value["hfov_deg"]),
+            world_frame=str(value["world_frame"]),
+            optical_frame_suffix=str(value["optical_frame_suffix"]),
+            camera_motion=bool(value["camera_motion"]),
+            depth_enabled=bool(value["depth.enabled"]),
+            depth_encoding=str(value["depth.encoding"]),
+            depth_noise=bool(value["depth.noise"]),
+            labels_enabled=bool(value["labels.enabled"]),
+            labels_encoding=str(value["labels.encoding"]),
+        )
+
+    def _publish_all(self) -> None:
+        now = self.get_clock().now()
+        t_s = (now - self._origin).nanoseconds * 1e-9
+        stamp = now.to_msg()
+        for index, (name, outputs) in enumerate(self._outputs.items()):
+            view = render(self._scene, name, t_s)
+            header = Header(stamp=stamp, frame_id=self._frame_ids[name])
+            outputs.image.publish(image_message(view.rgb, "rgb8", header))
+            outputs.info.publish(camera_info_message(self._scene.camera(name), header))
+            outputs.pose.publish(
+                pose_message(view.T_world_camera, Header(stamp=stamp, frame_id=self.settings.world_frame))
+            )
+            if outputs.depth is not None:
+                depth = view.depth_m
+                if self._noise is not None:
+                    rng = np.random.default_rng([self.settings.seed, self._tick, index])
+                    depth = add_depth_noise(depth, view.incidence_cos, self._noise, rng)
+                outputs.depth.publish(depth_message(depth, self.settings.depth_encoding, header))
+            if outputs.labels is not None:
+                outputs.labels.publish(labels_message(view.labels, self.settings.labels_encoding, header))
+        self._tick += 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the node until SIGINT or SIGTERM; returns the process exit status."""
+    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.ALL)
+    try:
+        node = SimCameraPublisher()
+    except (ValueError, InvalidParameterTypeException) as error:
+        sys.stderr.write(f"{NODE_NAME}: invalid parameters: {error}\n")
+        rclpy.try_shutdown()
+        return EXIT_BAD_PARAMETERS
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
