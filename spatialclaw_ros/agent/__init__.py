@@ -1,0 +1,40 @@
+"""The code-as-action agent: VLM client, prompts, response parsing, the loop, traces (no ROS).
+
+The node builds an :class:`Agent` from :class:`LLMSettings` and :class:`AgentSettings`, checks the
+endpoint with :meth:`Agent.check_model` at configure time, and answers each query with
+:meth:`Agent.run` in a kernel acquired from the sandbox pool (the snapshot already written into
+``kernel.snapshot_dir``). The result is a :class:`QueryOutcome`; its ``error_code`` names one of the
+``SpatialAnswer`` error constants (:class:`ErrorCode`).
+"""
+
+from spatialclaw_ros.agent._llm import ModelHealth
+from spatialclaw_ros.agent._loop import Agent
+from spatialclaw_ros.agent._settings import AgentSettings, LLMSettings, RoleSettings
+from spatialclaw_ros.agent._types import (
+    CancelToken,
+    ErrorCode,
+    MeasurementResult,
+    ObjectResult,
+    Progress,
+    ProgressCallback,
+    QueryOutcome,
+    QueryRequest,
+    TrajectoryResult,
+)
+
+__all__ = [
+    "Agent",
+    "AgentSettings",
+    "CancelToken",
+    "ErrorCode",
+    "LLMSettings",
+    "MeasurementResult",
+    "ModelHealth",
+    "ObjectResult",
+    "Progress",
+    "ProgressCallback",
+    "QueryOutcome",
+    "QueryRequest",
+    "RoleSettings",
+    "TrajectoryResult",
+]

@@ -1,0 +1,95 @@
+"""``vlm.ask(images, question)``: an isolated vision-language question, served by the host.
+
+The kernel holds no key and has no network: it sends the images (PNG) and the question over HTTP on
+a Unix socket that the host created for this kernel, and the host makes one VLM call with no
+conversation history. Standard library only (``http.client`` over ``AF_UNIX``).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import socket
+from typing import Any
+
+from spatialclaw_ros.runtime._images import to_png
+
+ASK_PATH = "/ask"
+MAX_IMAGES = 8
+
+
+class VLMError(RuntimeError):
+    """The host could not answer a ``vlm.ask`` question (model unreachable, bad input, budget spent)."""
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, socket_path: str, timeout_s: float) -> None:
+        super().__init__("localhost", timeout=timeout_s)
+        self._socket_path = socket_path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._socket_path)
+        self.sock = sock
+
+
+class VLM:
+    """Client for the host's ``vlm.ask`` endpoint; the kernel namespace holds one as ``vlm``."""
+
+    def __init__(self, socket_path: str, timeout_s: float = 120.0, max_side_px: int = 1024) -> None:
+        """Talk to the host over the Unix socket at ``socket_path`` (a path inside the kernel)."""
+        self._socket_path = socket_path
+        self._timeout_s = timeout_s
+        self._max_side_px = max_side_px
+
+    def __repr__(self) -> str:
+        """Say what the object is for."""
+        return "<vlm: call vlm.ask(images, question) for an isolated visual judgement>"
+
+    def ask(self, images: Any, question: str) -> str:
+        """Ask the VLM one question about some images, with no conversation history.
+
+        Args:
+            images: one image or a list of images (arrays, ``Frame`` objects, matplotlib figures),
+                at most 8; each is downscaled to 1024 px on its long side.
+            question: what to ask, in natural language.
+
+        Returns:
+            The model's answer text.
+
+        Raises:
+            VLMError: the host could not get an answer.
+        """
+        if not isinstance(question, str) or not question.strip():
+            raise VLMError("vlm.ask needs a non-empty question string")
+        items = list(images) if isinstance(images, (list, tuple)) else [images]
+        if not items or len(items) > MAX_IMAGES:
+            raise VLMError(f"vlm.ask takes 1 to {MAX_IMAGES} images, got {len(items)}")
+        encoded = [base64.b64encode(to_png(item, self._max_side_px)[0]).decode("ascii") for item in items]
+        body = json.dumps({"question": question, "images_png": encoded}).encode("utf-8")
+        reply = self._post(body)
+        answer = reply.get("answer")
+        if not isinstance(answer, str):
+            raise VLMError(str(reply.get("error", "the host sent no answer")))
+        return answer
+
+    def _post(self, body: bytes) -> dict[str, Any]:
+        connection = _UnixHTTPConnection(self._socket_path, self._timeout_s)
+        try:
+            connection.request("POST", ASK_PATH, body=body, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            raw = response.read()
+        except OSError as error:
+            raise VLMError(f"the vlm.ask service is not reachable: {error}") from None
+        finally:
+            connection.close()
+        try:
+            reply = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise VLMError(f"the vlm.ask service sent HTTP {response.status} without JSON") from None
+        if response.status != 200 or not isinstance(reply, dict):
+            message = reply.get("error") if isinstance(reply, dict) else None
+            raise VLMError(str(message or f"the vlm.ask service answered HTTP {response.status}"))
+        return reply

@@ -1,0 +1,111 @@
+import asyncio
+import time
+
+import pytest
+
+from spatialclaw_ros.agent._llm import ContextOverflowError, DeadlineError, LLMClient, ModelUnavailableError
+from spatialclaw_ros.agent._settings import LLMSettings, RoleSettings
+
+from support.scripted_vlm import ScriptedVLM, free_port
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+async def _chat(server_url, replies_settings=None, deadline=None, estimate=10, **settings):
+    client = LLMClient(LLMSettings(base_url=server_url, model="scripted-vlm", backoff_s=0.01, **settings))
+    try:
+        return await client.chat("step", MESSAGES, estimate, deadline)
+    finally:
+        await client.close()
+
+
+async def test_retries_5xx_then_succeeds():
+    with ScriptedVLM([{"status": 500}, {"status": 503}, {"content": "ok"}]) as server:
+        result = await _chat(server.base_url, retries=3)
+    assert result.text == "ok" and result.attempts == 3
+
+
+async def test_retries_429():
+    with ScriptedVLM([{"status": 429}, {"content": "ok"}]) as server:
+        assert (await _chat(server.base_url)).attempts == 2
+
+
+async def test_gives_up_after_retries():
+    with ScriptedVLM([{"status": 500, "repeat": True}]) as server:
+        with pytest.raises(ModelUnavailableError, match="3 attempt"):
+            await _chat(server.base_url, retries=2)
+        assert len(server.requests) == 3
+
+
+async def test_server_down_is_model_unavailable():
+    with pytest.raises(ModelUnavailableError):
+        await _chat(f"http://127.0.0.1:{free_port()}/v1", retries=1)
+
+
+async def test_bad_request_is_not_retried():
+    with ScriptedVLM([{"status": 401, "message": "bad key", "repeat": True}]) as server:
+        with pytest.raises(ModelUnavailableError, match="refused"):
+            await _chat(server.base_url)
+        assert len(server.requests) == 1
+
+
+async def test_slow_server_stops_at_the_deadline():
+    with ScriptedVLM([{"content": "late", "delay_s": 5, "repeat": True}]) as server:
+        started = time.monotonic()
+        with pytest.raises(DeadlineError):
+            await _chat(server.base_url, deadline=time.monotonic() + 0.5)
+        assert time.monotonic() - started < 1.5
+
+
+async def test_max_tokens_clamped_to_the_context():
+    with ScriptedVLM([{"content": "ok"}]) as server:
+        await _chat(server.base_url, estimate=1500, context_tokens=2048, step=RoleSettings(max_tokens=2000))
+        assert server.requests[0].body["max_tokens"] == 548
+
+
+async def test_prompt_that_leaves_no_room_is_a_context_overflow():
+    with pytest.raises(ContextOverflowError):
+        await _chat("http://127.0.0.1:9/v1", estimate=2000, context_tokens=2048)
+
+
+async def test_server_context_error_reports_its_token_count():
+    with ScriptedVLM([{"content": "never"}], context_tokens=1024) as server:
+        with pytest.raises(ContextOverflowError) as caught:
+            await _chat(server.base_url, estimate=10, context_tokens=4096, step=RoleSettings(max_tokens=2000))
+        assert caught.value.prompt_tokens == server.overflows[0].prompt_tokens
+
+
+async def test_api_key_comes_from_the_named_variable(monkeypatch):
+    monkeypatch.setenv("SCRIPTED_KEY_FOR_TEST", "sk-test-123")
+    with ScriptedVLM([{"content": "ok"}]) as server:
+        await _chat(server.base_url, api_key_env="SCRIPTED_KEY_FOR_TEST")
+        assert server.requests[0].authorization == "Bearer sk-test-123"
+
+
+async def test_health_resolves_an_empty_model_name():
+    with ScriptedVLM([]) as server:
+        client = LLMClient(LLMSettings(base_url=server.base_url, model=""))
+        health = await client.health()
+        await client.close()
+    assert health.ok and client.model == "scripted-vlm" and health.available == ("scripted-vlm",)
+
+
+async def test_health_reports_a_missing_model_and_a_dead_endpoint():
+    with ScriptedVLM([]) as server:
+        client = LLMClient(LLMSettings(base_url=server.base_url, model="other"))
+        assert not (await client.health()).ok
+        await client.close()
+    dead = LLMClient(LLMSettings(base_url=f"http://127.0.0.1:{free_port()}/v1"))
+    health = await dead.health(timeout_s=2.0)
+    await dead.close()
+    assert not health.ok and "did not answer" in health.message
+
+
+def test_tokens_from_usage():
+    async def run():
+        with ScriptedVLM([{"content": "abcdefgh"}]) as server:
+            result = await _chat(server.base_url)
+            return result, server.requests[0].prompt_tokens
+
+    result, prompt_tokens = asyncio.run(run())
+    assert result.prompt_tokens == prompt_tokens and result.completion_tokens == 2 and result.usage_reported
