@@ -1,0 +1,33 @@
+"""Sandboxed Jupyter kernels for model-written code: launcher, warm pool and cell execution (no ROS).
+
+Each kernel runs in its own user, PID, network, IPC and mount namespaces (bubblewrap, else a Python
+fallback launcher), as an unprivileged user, with rlimits, a scrubbed environment, a read-only view of the
+system, its snapshot read-only and its scratch directory as the only writable place. ``mode="off"`` runs a
+plain local kernel for debugging and warns at every query.
+"""
+
+from spatialclaw_ros.sandbox._kernel import Kernel
+from spatialclaw_ros.sandbox._pool import KernelPool
+from spatialclaw_ros.sandbox._results import CellError, CellResult, Display
+from spatialclaw_ros.sandbox._settings import (
+    SCRATCH_MOUNT,
+    SERVICES_MOUNT,
+    SNAPSHOT_MOUNT,
+    Bind,
+    SandboxError,
+    SandboxSettings,
+)
+
+__all__ = [
+    "SCRATCH_MOUNT",
+    "SERVICES_MOUNT",
+    "SNAPSHOT_MOUNT",
+    "Bind",
+    "CellError",
+    "CellResult",
+    "Display",
+    "Kernel",
+    "KernelPool",
+    "SandboxError",
+    "SandboxSettings",
+]

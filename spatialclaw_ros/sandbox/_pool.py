@@ -1,0 +1,213 @@
+"""A pool of warm sandboxed kernels, each used for one query then destroyed; refilled in the background."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import threading
+import time
+import weakref
+
+from spatialclaw_ros.sandbox._kernel import Kernel, new_kernel_name
+from spatialclaw_ros.sandbox._launch import (
+    KernelDirs,
+    KernelView,
+    SandboxUser,
+    Staging,
+    bwrap_view,
+    off_view,
+    sandbox_user,
+)
+from spatialclaw_ros.sandbox._probe import probe_launcher
+from spatialclaw_ros.sandbox._pylauncher import python_view
+from spatialclaw_ros.sandbox._settings import SandboxError, SandboxSettings
+
+_LOG = logging.getLogger(__name__)
+_OFF_WARNING = (
+    "SANDBOX IS OFF (kernel.sandbox=off): model-written code runs as a plain local process with the node's "
+    "privileges, files, network and ROS graph. Use only for debugging."
+)
+_MAX_BACKOFF_S = 10.0
+
+
+class KernelPool:
+    """``size`` warm kernels with the scientific stack and the runtime imported, refilled in the background.
+
+    ``start()`` picks the launcher (strict mode: bubblewrap, else the Python fallback; ``SandboxError`` when
+    neither works) and starts filling. ``acquire()`` hands out a fresh kernel for exactly one query; the
+    caller closes it (context manager), which kills its process tree.
+    """
+
+    def __init__(self, settings: SandboxSettings, size: int = 2) -> None:
+        """Configure the pool; nothing starts before ``start()``."""
+        if size < 0:
+            raise ValueError(f"pool size must be >= 0, got {size}")
+        self.settings = settings
+        self.size = size
+        self.launcher: str | None = None
+        self._cond = threading.Condition()
+        self._ready: collections.deque[Kernel] = collections.deque()
+        self._wanted = 0
+        self._closed = False
+        self._started = False
+        self._last_error: str | None = None
+        self._staging: Staging | None = None
+        self._user: SandboxUser | None = None
+        self._thread: threading.Thread | None = None
+        self._every_kernel: weakref.WeakSet[Kernel] = weakref.WeakSet()
+
+    def start(self) -> None:
+        """Choose and check the launcher, then fill the pool in the background. Raises ``SandboxError``."""
+        with self._cond:
+            if self._started:
+                return
+            if self._closed:
+                raise SandboxError("pool is closed")
+            self._started = True
+        try:
+            self._staging = Staging(self.settings)
+            if self.settings.mode == "off":
+                _LOG.warning(_OFF_WARNING)
+                self.launcher = "off"
+            else:
+                self._user = sandbox_user(self.settings)
+                self._staging.write_identity(self._user)
+                self.launcher = self._choose_launcher()
+        except BaseException:
+            self.close()
+            raise
+        self._thread = threading.Thread(target=self._fill_loop, name="sandbox-pool", daemon=True)
+        self._thread.start()
+
+    def _choose_launcher(self) -> str:
+        assert self._staging is not None and self._user is not None
+        choices = ("bwrap", "python") if self.settings.launcher == "auto" else (self.settings.launcher,)
+        reasons = []
+        for name in choices:
+            reason = probe_launcher(name, self.settings, self._staging, self._user, self._view_factory(name))
+            if reason is None:
+                _LOG.info("sandbox launcher: %s", name)
+                return name
+            reasons.append(f"{name}: {reason}")
+        raise SandboxError("no sandbox works here (strict mode fails closed): " + "; ".join(reasons))
+
+    def _view_factory(self, name: str):  # type: ignore[no-untyped-def]
+        staging = self._staging
+        settings = self.settings
+        assert staging is not None
+
+        def factory(dirs: KernelDirs) -> KernelView:
+            if name == "off":
+                return off_view(settings, dirs)
+            if name == "bwrap":
+                return bwrap_view(settings, staging, dirs)
+            return python_view(settings, staging, dirs, self._user)
+
+        return factory
+
+    @property
+    def warm_count(self) -> int:
+        """Kernels ready to hand out now."""
+        with self._cond:
+            return len(self._ready)
+
+    @property
+    def last_error(self) -> str | None:
+        """The last reason a kernel failed to start (None after a success)."""
+        return self._last_error
+
+    def new_kernel(self) -> Kernel:
+        """Start one kernel now, outside the pool (a cold start). Raises ``SandboxError``."""
+        if not self._started or self._staging is None or self.launcher is None:
+            raise SandboxError("pool not started")
+        owner = self._user.uid if self._user is not None and self._user.switch else None
+        dirs = KernelDirs.create(self._staging.kernels, new_kernel_name(), owner)
+        try:
+            kernel = Kernel(self.settings, dirs, self._view_factory(self.launcher), self._user, self.launcher)
+        except BaseException:
+            dirs.remove()
+            raise
+        self._every_kernel.add(kernel)
+        return kernel
+
+    def acquire(self, timeout_s: float = 30.0) -> Kernel:
+        """A fresh warm kernel for ONE query (close it afterwards). Raises ``SandboxError`` on timeout."""
+        if self.settings.mode == "off":
+            _LOG.warning(_OFF_WARNING)
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            if not self._started:
+                raise SandboxError("pool not started")
+            self._wanted += 1
+            self._cond.notify_all()
+            try:
+                while True:
+                    if self._closed:
+                        raise SandboxError("pool is closed")
+                    while self._ready:
+                        kernel = self._ready.popleft()
+                        self._cond.notify_all()
+                        if kernel.is_alive():
+                            return kernel
+                        _LOG.warning("discarding a warm kernel that died while waiting")
+                        kernel.close()
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        detail = f": {self._last_error}" if self._last_error else ""
+                        raise SandboxError(f"no kernel available within {timeout_s:g} s{detail}")
+                    self._cond.wait(remaining)
+            finally:
+                self._wanted -= 1
+
+    def _fill_loop(self) -> None:
+        failures = 0
+        while True:
+            with self._cond:
+                while not self._closed and len(self._ready) >= max(self.size, self._wanted):
+                    self._cond.wait()
+                if self._closed:
+                    return
+            try:
+                kernel = self.new_kernel()
+            except Exception as exc:
+                failures += 1
+                self._last_error = str(exc)
+                _LOG.error("sandbox kernel failed to start (%d in a row): %s", failures, exc)
+                with self._cond:
+                    self._cond.wait(min(_MAX_BACKOFF_S, 0.25 * 2**failures))
+                continue
+            failures = 0
+            self._last_error = None
+            with self._cond:
+                if self._closed:
+                    kernel.close()
+                    return
+                self._ready.append(kernel)
+                self._cond.notify_all()
+
+    def close(self) -> None:
+        """Stop refilling, kill every kernel the pool started (handed out or warm), remove its directories.
+
+        Idempotent.
+        """
+        with self._cond:
+            self._closed = True
+            self._ready.clear()
+            self._cond.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self.settings.start_timeout_s + 5)
+        for kernel in list(self._every_kernel):
+            kernel.close()
+        if self._staging is not None:
+            with contextlib.suppress(OSError):
+                self._staging.remove()
+
+    def __enter__(self) -> KernelPool:
+        """Start the pool."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the pool."""
+        self.close()

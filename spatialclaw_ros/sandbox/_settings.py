@@ -1,0 +1,146 @@
+"""Settings of the sandboxed kernels: limits, mounts, the kernel interpreter and the launcher choice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+SNAPSHOT_MOUNT = "/snapshot"
+SCRATCH_MOUNT = "/scratch"
+SERVICES_MOUNT = "/run/spatialclaw"
+LIB_MOUNT = "/opt/spatialclaw/lib"
+ENTRY_MOUNT = "/opt/spatialclaw/entry"
+CONN_MOUNT = "/run/kernel"
+
+RESERVED_MOUNTS = (
+    SNAPSHOT_MOUNT,
+    SCRATCH_MOUNT,
+    SERVICES_MOUNT,
+    LIB_MOUNT,
+    ENTRY_MOUNT,
+    CONN_MOUNT,
+    "/",
+    "/proc",
+    "/dev",
+    "/tmp",
+    "/etc",
+    "/usr",
+)
+
+DEFAULT_PRELOAD = """\
+import os as _os
+import random as _random
+
+import numpy as np
+import scipy
+import scipy.ndimage
+import scipy.spatial
+import cv2
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+import spatialclaw_ros.runtime
+
+_random.seed(_os.urandom(32))
+np.random.seed(int.from_bytes(_os.urandom(4), "little"))
+del _os, _random
+"""
+
+DEFAULT_KERNEL_PYTHON = "/opt/spatialclaw/kernel-env/bin/python"
+DEFAULT_SANDBOX_USER = "spatialclaw-sandbox"
+
+
+class SandboxError(RuntimeError):
+    """A kernel could not be started, or no sandbox is available (strict mode fails closed)."""
+
+
+@dataclass(frozen=True)
+class Bind:
+    """A host path made visible inside the sandbox (read-only unless ``writable``)."""
+
+    host_path: Path
+    sandbox_path: str
+    writable: bool = False
+
+    def __post_init__(self) -> None:
+        """Check that the sandbox path is absolute, normalised and not one of the sandbox's own mounts."""
+        path = PurePosixPath(self.sandbox_path)
+        if not path.is_absolute() or str(path) != self.sandbox_path or ".." in path.parts:
+            raise ValueError(
+                f"Bind.sandbox_path must be a normalised absolute path, got {self.sandbox_path!r}"
+            )
+        if self.sandbox_path in RESERVED_MOUNTS:
+            raise ValueError(f"Bind.sandbox_path {self.sandbox_path!r} is reserved by the sandbox")
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """How kernels are sandboxed and bounded.
+
+    ``mode="strict"`` (default) runs each kernel in bubblewrap, else in the Python fallback launcher, and
+    fails closed (``SandboxError``) when neither works. ``mode="off"`` runs a plain local ipykernel with the
+    node's own interpreter and privileges: for debugging only; every acquired kernel logs a warning.
+
+    Limits: ``memory_mb`` is the kernel's address-space limit (MiB), ``cpu_s`` its CPU-time soft limit in
+    seconds (hard limit 5 s higher, so the kernel sees SIGXCPU first), ``max_file_mb`` the largest file it may
+    write (MiB), ``tmpfs_mb`` the size of its private /tmp and /dev/shm (MiB each). ``output_max_chars``
+    caps stdout and stderr of one cell each (head and tail kept), ``display_max_bytes`` all displays of one
+    cell together. ``compute_threads`` bounds the BLAS/OpenMP/OpenCV thread pools inside the kernel.
+
+    ``kernel_python`` is the interpreter of the kernel's own environment (scripts/setup_sandbox.sh creates
+    it; it must be world-readable, without ROS); ``sandbox_user`` the unprivileged user kernels run as when
+    the node runs as root. ``launcher`` picks ``bwrap``, ``python`` (fallback) or ``auto`` (bwrap when it
+    works). ``work_dir`` holds the per-kernel directories (default: the system temporary directory).
+    """
+
+    mode: Literal["strict", "off"] = "strict"
+    memory_mb: int = 4096
+    cpu_s: int = 900
+    max_processes: int = 64
+    max_open_files: int = 256
+    max_file_mb: int = 512
+    output_max_chars: int = 20_000
+    display_max_bytes: int = 8_000_000
+    binds: tuple[Bind, ...] = ()
+    preload: str = DEFAULT_PRELOAD
+    kernel_python: str = DEFAULT_KERNEL_PYTHON
+    sandbox_user: str = DEFAULT_SANDBOX_USER
+    launcher: Literal["auto", "bwrap", "python"] = "auto"
+    work_dir: Path | None = None
+    tmpfs_mb: int = 256
+    compute_threads: int = 2
+    start_timeout_s: float = 60.0
+    interrupt_grace_s: float = 3.0
+
+    def __post_init__(self) -> None:
+        """Reject settings that would weaken or break the sandbox."""
+        if self.mode not in ("strict", "off"):
+            raise ValueError(f"SandboxSettings.mode must be 'strict' or 'off', got {self.mode!r}")
+        if self.launcher not in ("auto", "bwrap", "python"):
+            raise ValueError(f"SandboxSettings.launcher must be auto, bwrap or python, got {self.launcher!r}")
+        positive = {
+            "memory_mb": self.memory_mb,
+            "cpu_s": self.cpu_s,
+            "max_processes": self.max_processes,
+            "max_open_files": self.max_open_files,
+            "max_file_mb": self.max_file_mb,
+            "output_max_chars": self.output_max_chars,
+            "display_max_bytes": self.display_max_bytes,
+            "tmpfs_mb": self.tmpfs_mb,
+            "compute_threads": self.compute_threads,
+            "start_timeout_s": self.start_timeout_s,
+            "interrupt_grace_s": self.interrupt_grace_s,
+        }
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"SandboxSettings.{name} must be positive, got {value!r}")
+        if self.max_open_files < 64:
+            raise ValueError("SandboxSettings.max_open_files must be at least 64 (ipykernel needs ~40)")
+        if self.memory_mb < 512:
+            raise ValueError("SandboxSettings.memory_mb must be at least 512 (the preload needs ~400)")
+        targets = [bind.sandbox_path for bind in self.binds]
+        if len(set(targets)) != len(targets):
+            raise ValueError(f"SandboxSettings.binds name a sandbox path twice: {targets}")

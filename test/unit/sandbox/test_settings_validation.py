@@ -1,0 +1,30 @@
+from pathlib import Path
+
+import pytest
+
+from spatialclaw_ros.sandbox import Bind, SandboxSettings
+
+
+def test_unknown_mode_is_rejected():
+    with pytest.raises(ValueError, match="mode"):
+        SandboxSettings(mode="loose")
+
+
+def test_non_positive_limit_is_rejected():
+    with pytest.raises(ValueError, match="cpu_s"):
+        SandboxSettings(cpu_s=0)
+
+
+def test_bind_onto_reserved_mount_is_rejected():
+    with pytest.raises(ValueError, match="reserved"):
+        Bind(Path("/tmp"), "/scratch")
+
+
+def test_relative_bind_target_is_rejected():
+    with pytest.raises(ValueError, match="absolute"):
+        Bind(Path("/tmp"), "run/x")
+
+
+def test_duplicate_bind_targets_are_rejected():
+    with pytest.raises(ValueError, match="twice"):
+        SandboxSettings(binds=(Bind(Path("/a"), "/run/perception"), Bind(Path("/b"), "/run/perception")))
