@@ -1,0 +1,489 @@
+"""FrameBuffer: the node's thread-safe memory of recent camera messages, kept raw until a query.
+
+Per camera it keeps key frames (at most ``keyframe_hz`` per second of image stamps) plus always
+the latest frame, each with the depth message whose stamp is nearest (within
+``depth_tolerance_s``). Frames older than ``history_s`` (by the camera's newest stamp) are
+evicted, and the total payload held never exceeds ``max_memory_mb`` (oldest received evicted
+first). Adding a frame parses only the message header: the pixels stay in the received buffer
+and are decoded by :func:`~spatialclaw_ros.frames.write_snapshot` when a query needs them.
+
+Convention: stamps are integer nanoseconds of the clock that stamps the images (ROS time, or
+simulation time); ``received_ns`` is this process's monotonic clock.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._cdr import parse_compressed_image, parse_image, stamp_ns
+from ._codecs import Stream, check_compressed, check_image
+from ._errors import FrameDecodeError, NoFramesError
+from ._poses import PoseSource
+
+_NS = 1_000_000_000
+_MB = 1024 * 1024
+_PENDING_DEPTH = 8
+_RATE_SAMPLES = 64
+
+
+@dataclass(frozen=True)
+class CameraStats:
+    """Diagnostics of one camera's colour and depth streams since the buffer was created.
+
+    Every colour message received ends up counted once as ``rejected`` (bad message), ``dropped``
+    (superseded non-key frame), ``evicted`` (aged out or pushed out by the memory cap) or ``kept``
+    (held now): ``received == rejected + dropped + evicted + kept``.
+    """
+
+    received: int
+    kept: int
+    dropped: int
+    evicted: int
+    rejected: int
+    bytes: int
+    rate_hz: float
+    last_stamp_s: float | None
+    last_error: str | None
+    depth_received: int
+    depth_kept: int
+    depth_rejected: int
+    camera_info: bool
+
+
+class _Entry:
+    """One buffered message: the raw payload (or message object) and its bookkeeping."""
+
+    __slots__ = ("compressed", "depth", "message", "nbytes", "received_ns", "stamp_ns")
+
+    def __init__(self, message: Any, stamp_ns: int, received_ns: int, nbytes: int, compressed: bool) -> None:
+        self.message = message
+        self.stamp_ns = stamp_ns
+        self.received_ns = received_ns
+        self.nbytes = nbytes
+        self.compressed = compressed
+        self.depth: _Entry | None = None
+
+    def total_bytes(self) -> int:
+        return self.nbytes + (self.depth.nbytes if self.depth is not None else 0)
+
+
+class _Camera:
+    """Per-camera state, guarded by the buffer's lock."""
+
+    def __init__(self) -> None:
+        self.keyframes: deque[_Entry] = deque()
+        self.latest: _Entry | None = None
+        self.pending_depth: deque[_Entry] = deque()
+        self.last_keyframe_ns: int | None = None
+        self.newest_ns: int | None = None
+        self.color_info: Any = None
+        self.depth_info: Any = None
+        self.T_color_depth: np.ndarray | None = None
+        self.received_times: deque[int] = deque(maxlen=_RATE_SAMPLES)
+        self.received = self.dropped = self.evicted = self.rejected = 0
+        self.depth_received = self.depth_rejected = 0
+        self.bytes = 0
+        self.last_error: str | None = None
+
+    def frames(self) -> list[_Entry]:
+        """Kept colour frames, oldest first."""
+        return [*self.keyframes, self.latest] if self.latest is not None else list(self.keyframes)
+
+
+@dataclass(frozen=True)
+class SelectedFrame:
+    """A buffered frame chosen for a snapshot, with what is needed to decode and place it."""
+
+    camera: str
+    stamp_ns: int
+    message: Any
+    compressed: bool
+    depth_message: Any
+    depth_compressed: bool
+    color_info: Any
+    depth_info: Any
+    T_color_depth: np.ndarray | None
+
+
+def _payload_size(message: Any) -> int:
+    data = message.data
+    return data.nbytes if isinstance(data, memoryview) else len(data)
+
+
+class FrameBuffer:
+    """Thread-safe per-camera buffer of raw colour/depth messages with a key-frame policy.
+
+    Args:
+        keyframe_hz: most key frames kept per camera per second of stamps (0: only the latest
+            frame; ``inf``: every frame).
+        history_s: key frames older than this (relative to the camera's newest stamp) are evicted.
+        max_memory_mb: hard cap on the payload bytes held by all cameras together (MiB).
+        depth_tolerance_s: largest stamp difference for pairing a depth message with a colour one.
+    """
+
+    def __init__(
+        self, keyframe_hz: float, history_s: float, max_memory_mb: float, depth_tolerance_s: float = 0.02
+    ) -> None:
+        if not keyframe_hz >= 0:
+            raise ValueError(f"keyframe_hz must be >= 0, got {keyframe_hz}")
+        if not (history_s > 0 and math.isfinite(history_s)):
+            raise ValueError(f"history_s must be a finite number > 0, got {history_s}")
+        if not (max_memory_mb > 0 and math.isfinite(max_memory_mb)):
+            raise ValueError(f"max_memory_mb must be a finite number > 0, got {max_memory_mb}")
+        if not depth_tolerance_s >= 0:
+            raise ValueError(f"depth_tolerance_s must be >= 0, got {depth_tolerance_s}")
+        self.keyframe_hz = float(keyframe_hz)
+        self.history_s = float(history_s)
+        self.max_memory_mb = float(max_memory_mb)
+        self._keyframe_period_ns = (
+            0 if math.isinf(keyframe_hz) else (None if keyframe_hz == 0 else _NS / keyframe_hz)
+        )
+        self._history_ns = int(history_s * _NS)
+        self._cap_bytes = int(max_memory_mb * _MB)
+        self._depth_tolerance_ns = int(depth_tolerance_s * _NS)
+        self._lock = threading.Lock()
+        self._cameras: dict[str, _Camera] = {}
+        self._total_bytes = 0
+        self.pose_source: PoseSource | None = None
+
+    # ----------------------------------------------------------------- configuration
+
+    def configure_camera(self, camera: str, T_color_depth: np.ndarray | None = None) -> None:
+        """Declare a camera; ``T_color_depth`` (4×4, depth optical → colour optical) enables reprojection."""
+        with self._lock:
+            state = self._cameras.setdefault(camera, _Camera())
+            state.T_color_depth = (
+                None if T_color_depth is None else np.asarray(T_color_depth, dtype=np.float64)
+            )
+
+    def set_camera_info(self, camera: str, info: Any, stream: Stream = "color") -> None:
+        """Record the latest ``sensor_msgs/CameraInfo`` (any object with ``k``, ``width``, ``height``)."""
+        with self._lock:
+            state = self._cameras.setdefault(camera, _Camera())
+            if stream == "depth":
+                state.depth_info = info
+            else:
+                state.color_info = info
+
+    # ----------------------------------------------------------------- ingest
+
+    def add_image(
+        self, camera: str, message: Any, *, compressed: bool = False, received_ns: int | None = None
+    ) -> bool:
+        """Buffer a colour image; returns whether it was accepted.
+
+        Args:
+            camera: camera name.
+            message: serialized CDR ``bytes`` of a sensor_msgs/Image (CompressedImage when
+                ``compressed``), or a message object with the same attributes.
+            compressed: the message is a CompressedImage.
+            received_ns: arrival time on the monotonic clock (now when omitted).
+        """
+        return self._add(camera, message, "color", compressed, received_ns)
+
+    def add_depth(
+        self, camera: str, message: Any, *, compressed: bool = False, received_ns: int | None = None
+    ) -> bool:
+        """Buffer a depth image (``16UC1``/``32FC1`` Image, or compressedDepth); see :meth:`add_image`."""
+        return self._add(camera, message, "depth", compressed, received_ns)
+
+    def _add(
+        self, camera: str, message: Any, stream: Stream, compressed: bool, received_ns: int | None
+    ) -> bool:
+        received_ns = time.monotonic_ns() if received_ns is None else received_ns
+        try:
+            if isinstance(message, (bytes, bytearray)):
+                nbytes = len(message)
+                view = parse_compressed_image(message, camera) if compressed else parse_image(message, camera)
+            else:
+                nbytes = _payload_size(message)
+                view = message
+            if compressed:
+                check_compressed(view, camera, stream)
+            else:
+                check_image(view, camera, stream)
+            stamp = stamp_ns(view.header)
+        except FrameDecodeError as error:
+            self._reject(camera, stream, str(error))
+            return False
+        entry = _Entry(view, stamp, received_ns, nbytes, compressed)
+        with self._lock:
+            state = self._cameras.setdefault(camera, _Camera())
+            if nbytes > self._cap_bytes:
+                self._count_rejection(
+                    state, stream, f"message of {nbytes / _MB:.1f} MiB exceeds max_memory_mb"
+                )
+                return False
+            accepted = (
+                self._insert_color(state, entry) if stream == "color" else self._insert_depth(state, entry)
+            )
+            if accepted:
+                self._enforce_cap()
+            return accepted
+
+    def _reject(self, camera: str, stream: Stream, reason: str) -> None:
+        with self._lock:
+            self._count_rejection(self._cameras.setdefault(camera, _Camera()), stream, reason)
+
+    @staticmethod
+    def _count_rejection(state: _Camera, stream: Stream, reason: str) -> None:
+        if stream == "color":
+            state.received += 1
+            state.rejected += 1
+        else:
+            state.depth_received += 1
+            state.depth_rejected += 1
+        state.last_error = reason
+
+    def _insert_color(self, state: _Camera, entry: _Entry) -> bool:
+        if state.newest_ns is not None and entry.stamp_ns <= state.newest_ns:
+            if state.newest_ns - entry.stamp_ns <= self._history_ns:
+                self._count_rejection(
+                    state, "color", f"stamp {entry.stamp_ns / _NS:.3f} s is not newer than the last"
+                )
+                return False
+            # The clock went back by more than the history (simulation or bag restart): start afresh.
+            for old in state.frames():
+                self._forget(state, old)
+                state.evicted += 1
+            state.keyframes.clear()
+            state.latest = None
+            state.last_keyframe_ns = None
+        state.received += 1
+        state.received_times.append(entry.received_ns)
+        state.newest_ns = entry.stamp_ns
+        self._claim_pending_depth(state, entry)
+        period = self._keyframe_period_ns
+        is_keyframe = period is not None and (
+            state.last_keyframe_ns is None or entry.stamp_ns - state.last_keyframe_ns >= period
+        )
+        if state.latest is not None:
+            self._forget(state, state.latest)
+            state.dropped += 1
+            state.latest = None
+        if is_keyframe:
+            state.keyframes.append(entry)
+            state.last_keyframe_ns = entry.stamp_ns
+        else:
+            state.latest = entry
+        self._account(state, entry.total_bytes())
+        horizon = entry.stamp_ns - self._history_ns
+        while state.keyframes and state.keyframes[0].stamp_ns < horizon and state.keyframes[0] is not entry:
+            self._forget(state, state.keyframes.popleft())
+            state.evicted += 1
+        return True
+
+    def _claim_pending_depth(self, state: _Camera, entry: _Entry) -> None:
+        best: _Entry | None = None
+        for depth in state.pending_depth:
+            gap = abs(depth.stamp_ns - entry.stamp_ns)
+            if gap <= self._depth_tolerance_ns and (
+                best is None or gap < abs(best.stamp_ns - entry.stamp_ns)
+            ):
+                best = depth
+        if best is not None:
+            state.pending_depth.remove(best)
+            self._account(state, -best.nbytes)
+            entry.depth = best
+
+    def _insert_depth(self, state: _Camera, entry: _Entry) -> bool:
+        state.depth_received += 1
+        target: _Entry | None = None
+        for color in reversed(state.frames()):
+            gap = abs(color.stamp_ns - entry.stamp_ns)
+            if gap <= self._depth_tolerance_ns and (
+                color.depth is None or gap < abs(color.depth.stamp_ns - color.stamp_ns)
+            ):
+                target = color
+                break
+            if color.stamp_ns < entry.stamp_ns - self._depth_tolerance_ns:
+                break
+        if target is not None:
+            if target.depth is not None:
+                self._account(state, -target.depth.nbytes)
+            target.depth = entry
+        else:
+            if len(state.pending_depth) == _PENDING_DEPTH:
+                self._account(state, -state.pending_depth.popleft().nbytes)
+            state.pending_depth.append(entry)
+        self._account(state, entry.nbytes)
+        return True
+
+    def _account(self, state: _Camera, delta: int) -> None:
+        state.bytes += delta
+        self._total_bytes += delta
+
+    def _forget(self, state: _Camera, entry: _Entry) -> None:
+        self._account(state, -entry.total_bytes())
+
+    def _enforce_cap(self) -> None:
+        while self._total_bytes > self._cap_bytes:
+            oldest_state: _Camera | None = None
+            oldest: _Entry | None = None
+            for state in self._cameras.values():
+                for candidate in (
+                    state.pending_depth[0] if state.pending_depth else None,
+                    state.keyframes[0] if state.keyframes else None,
+                    state.latest,
+                ):
+                    if candidate is not None and (
+                        oldest is None or candidate.received_ns < oldest.received_ns
+                    ):
+                        oldest_state, oldest = state, candidate
+            if oldest is None or oldest_state is None:
+                return
+            self._evict(oldest_state, oldest)
+
+    def _evict(self, state: _Camera, entry: _Entry) -> None:
+        if state.pending_depth and state.pending_depth[0] is entry:
+            state.pending_depth.popleft()
+            self._account(state, -entry.nbytes)
+            return
+        if state.keyframes and state.keyframes[0] is entry:
+            state.keyframes.popleft()
+        else:
+            state.latest = None
+        self._forget(state, entry)
+        state.evicted += 1
+
+    # ----------------------------------------------------------------- queries
+
+    @property
+    def total_bytes(self) -> int:
+        """Payload bytes held by all cameras."""
+        return self._total_bytes
+
+    def cameras_with_frames(self) -> set[str]:
+        """Names of the cameras that hold at least one colour frame."""
+        with self._lock:
+            return {
+                name for name, state in self._cameras.items() if state.keyframes or state.latest is not None
+            }
+
+    def stats(self) -> dict[str, CameraStats]:
+        """Per-camera counters, bytes held and receive rate (see :class:`CameraStats`)."""
+        with self._lock:
+            return {name: self._stats(state) for name, state in self._cameras.items()}
+
+    @staticmethod
+    def _stats(state: _Camera) -> CameraStats:
+        times = state.received_times
+        span_ns = times[-1] - times[0] if len(times) > 1 else 0
+        frames = state.frames()
+        return CameraStats(
+            received=state.received,
+            kept=len(frames),
+            dropped=state.dropped,
+            evicted=state.evicted,
+            rejected=state.rejected,
+            bytes=state.bytes,
+            rate_hz=(len(times) - 1) * _NS / span_ns if span_ns > 0 else 0.0,
+            last_stamp_s=None if state.newest_ns is None else state.newest_ns / _NS,
+            last_error=state.last_error,
+            depth_received=state.depth_received,
+            depth_kept=sum(entry.depth is not None for entry in frames),
+            depth_rejected=state.depth_rejected,
+            camera_info=state.color_info is not None,
+        )
+
+    def select(self, cameras: Sequence[str] | None, window_s: float, max_frames: int) -> list[SelectedFrame]:
+        """Choose the frames of a snapshot, ordered by stamp (ties in camera order).
+
+        ``window_s == 0`` takes the latest frame of each camera; otherwise the frames whose stamp
+        lies within ``window_s`` of the newest stamp among the chosen cameras. ``max_frames`` is
+        shared evenly between the cameras; each camera's share is spread uniformly in time and
+        always includes its latest frame.
+
+        Raises:
+            ValueError: ``window_s < 0`` or ``max_frames < 1``.
+            NoFramesError: no chosen camera holds a frame in the window.
+        """
+        if not window_s >= 0:
+            raise ValueError(f"window_s must be >= 0, got {window_s}")
+        if max_frames < 1:
+            raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+        with self._lock:
+            names = (
+                list(self._cameras) if cameras is None or len(cameras) == 0 else list(dict.fromkeys(cameras))
+            )
+            held = {name: self._cameras[name].frames() for name in names if name in self._cameras}
+            held = {name: frames for name, frames in held.items() if frames}
+            if not held:
+                known = sorted(n for n, s in self._cameras.items() if s.keyframes or s.latest is not None)
+                raise NoFramesError(names, window_s, f"no frame received yet (cameras with frames: {known})")
+            newest = max(frames[-1].stamp_ns for frames in held.values())
+            if window_s == 0:
+                candidates = {name: frames[-1:] for name, frames in held.items()}
+            else:
+                start = newest - int(window_s * _NS)
+                candidates = {
+                    name: [e for e in frames if e.stamp_ns >= start] for name, frames in held.items()
+                }
+                candidates = {name: frames for name, frames in candidates.items() if frames}
+            if not candidates:
+                raise NoFramesError(names, window_s, "every frame is older than the window")
+            budgets = _share(candidates, max_frames)
+            chosen = [
+                self._selected(name, entry)
+                for name, frames in candidates.items()
+                for entry in _uniform_in_time(frames, budgets[name])
+            ]
+        order = {name: position for position, name in enumerate(names)}
+        chosen.sort(key=lambda frame: (frame.stamp_ns, order[frame.camera]))
+        return chosen
+
+    def _selected(self, camera: str, entry: _Entry) -> SelectedFrame:
+        state = self._cameras[camera]
+        depth = entry.depth
+        return SelectedFrame(
+            camera=camera,
+            stamp_ns=entry.stamp_ns,
+            message=entry.message,
+            compressed=entry.compressed,
+            depth_message=None if depth is None else depth.message,
+            depth_compressed=depth is not None and depth.compressed,
+            color_info=state.color_info,
+            depth_info=state.depth_info,
+            T_color_depth=state.T_color_depth,
+        )
+
+
+def _share(candidates: dict[str, list[_Entry]], max_frames: int) -> dict[str, int]:
+    """Split ``max_frames`` between cameras as evenly as their frame counts allow.
+
+    With fewer frames than cameras, the cameras with the newest frames get one each.
+    """
+    budgets = dict.fromkeys(candidates, 0)
+    by_recency = sorted(candidates, key=lambda name: -candidates[name][-1].stamp_ns)
+    remaining = max_frames
+    while remaining > 0:
+        open_cameras = [name for name in by_recency if budgets[name] < len(candidates[name])]
+        if not open_cameras:
+            break
+        for name in open_cameras[:remaining]:
+            budgets[name] += 1
+            remaining -= 1
+    return budgets
+
+
+def _uniform_in_time(frames: list[_Entry], count: int) -> Iterable[_Entry]:
+    """``count`` frames nearest to evenly spaced times from the first to the last stamp (last included)."""
+    if count <= 0:
+        return []
+    if count >= len(frames):
+        return frames
+    stamps = np.array([entry.stamp_ns for entry in frames], dtype=np.float64)
+    targets = np.linspace(stamps[0], stamps[-1], count) if count > 1 else stamps[-1:]
+    taken: set[int] = set()
+    for target in targets[::-1]:
+        order = np.argsort(np.abs(stamps - target), kind="stable")
+        taken.add(next(int(i) for i in order if int(i) not in taken))
+    return [frames[i] for i in sorted(taken)]

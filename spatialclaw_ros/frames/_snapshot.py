@@ -1,0 +1,395 @@
+"""Snapshots: the frames a query needs, decoded once into a directory of .npy files and a JSON index.
+
+Layout of a snapshot directory (read by :mod:`spatialclaw_ros.runtime.frames` inside the kernel):
+
+- ``index.json``: format/version, ``world_frame``, ``cameras``, ``window_s``, ``errors`` and one
+  record per frame (``index``, ``camera``, ``stamp_ns``, ``stamp_s``, ``frame_id``, ``width``,
+  ``height``, ``image``, ``depth`` (relative .npy paths, ``depth`` may be null),
+  ``depth_registration``, ``K`` and ``T_world_camera`` (nested lists or null)). It is written
+  last, atomically, so a reader never sees a half-written snapshot.
+- ``images/NNNN.npy``: ``(H, W, 3)`` uint8 RGB.
+- ``depth/NNNN.npy``: ``(H, W)`` float32 metres, NaN invalid, registered to the colour image.
+
+Convention:
+    - ``K`` is the 3×3 pinhole matrix of the colour image (pixels; centre of the top-left pixel
+      at (0, 0)), from the latest CameraInfo of the camera.
+    - ``T_world_camera`` maps the colour camera's optical frame (REP-103) into ``world_frame``.
+      Without a pose source the world frame is the optical frame of the first (oldest) frame:
+      that frame's pose is the identity and the other frames have none.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._buffer import FrameBuffer, SelectedFrame
+from ._codecs import decode_color, decode_compressed_color, decode_compressed_depth, decode_depth
+from ._errors import FrameDecodeError, NoFramesError, PoseLookupError
+from ._poses import PoseSource
+
+INDEX_NAME = "index.json"
+FORMAT_NAME = "spatialclaw-snapshot"
+FORMAT_VERSION = 1
+_NS = 1_000_000_000
+_WRITERS = 4
+
+
+@dataclass(frozen=True)
+class SnapshotFrame:
+    """One frame of a written snapshot (arrays are on disk; paths relative to the directory)."""
+
+    index: int
+    camera: str
+    stamp_ns: int
+    frame_id: str
+    width: int
+    height: int
+    image: str
+    depth: str | None
+    depth_registration: str
+    K: np.ndarray | None = field(repr=False)
+    T_world_camera: np.ndarray | None = field(repr=False)
+
+    @property
+    def stamp_s(self) -> float:
+        """Stamp in seconds."""
+        return self.stamp_ns / _NS
+
+
+@dataclass(frozen=True)
+class SnapshotIndex:
+    """What :func:`write_snapshot` wrote: the directory, its frames and any per-frame problems."""
+
+    directory: Path
+    world_frame: str
+    cameras: tuple[str, ...]
+    window_s: float
+    frames: tuple[SnapshotFrame, ...]
+    errors: tuple[str, ...]
+    write_s: float
+
+    @property
+    def stamps_ns(self) -> tuple[int, ...]:
+        """Stamps of the frames, in snapshot order."""
+        return tuple(frame.stamp_ns for frame in self.frames)
+
+
+@dataclass
+class _Decoded:
+    """A selected frame after decoding (before poses are known)."""
+
+    selected: SelectedFrame
+    frame_id: str
+    width: int
+    height: int
+    image: str
+    depth: str | None
+    K: np.ndarray | None
+    depth_registration: str
+    errors: list[str]
+
+
+def _intrinsics(info: Any, width: int, height: int, camera: str, field_name: str) -> np.ndarray:
+    if info is None:
+        raise FrameDecodeError(camera, field_name, "no CameraInfo received")
+    K = np.asarray(info.k, dtype=np.float64).reshape(3, 3)
+    info_size = (int(info.width), int(info.height))
+    if info_size != (0, 0) and info_size != (width, height):
+        raise FrameDecodeError(
+            camera, field_name, f"CameraInfo is {info_size[0]}×{info_size[1]}, image is {width}×{height}"
+        )
+    if not (np.all(np.isfinite(K)) and K[0, 0] > 0 and K[1, 1] > 0):
+        raise FrameDecodeError(camera, field_name + ".k", "not a valid pinhole matrix")
+    return K
+
+
+def resample_depth(
+    depth_m: np.ndarray, K_depth: np.ndarray, K_color: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    """Depth of a camera sharing the colour camera's optical frame, resampled to the colour pixels.
+
+    Convention: both images see the scene from the same optical centre and orientation, so a
+    colour pixel ``(u, v)`` maps to depth pixel ``K_depth @ inv(K_color) @ (u, v, 1)`` (nearest
+    neighbour, no skew); depth is along the common optical axis, so values carry over unchanged.
+    Pixels that fall outside the depth image are NaN.
+    """
+    height, width = shape
+    cols = np.rint(K_depth[0, 0] * (np.arange(width) - K_color[0, 2]) / K_color[0, 0] + K_depth[0, 2]).astype(
+        int
+    )
+    rows = np.rint(
+        K_depth[1, 1] * (np.arange(height) - K_color[1, 2]) / K_color[1, 1] + K_depth[1, 2]
+    ).astype(int)
+    valid_cols = (cols >= 0) & (cols < depth_m.shape[1])
+    valid_rows = (rows >= 0) & (rows < depth_m.shape[0])
+    out = depth_m[
+        np.clip(rows, 0, depth_m.shape[0] - 1)[:, None], np.clip(cols, 0, depth_m.shape[1] - 1)[None, :]
+    ]
+    out[~valid_rows, :] = np.nan
+    out[:, ~valid_cols] = np.nan
+    return out
+
+
+def reproject_depth(
+    depth_m: np.ndarray,
+    K_depth: np.ndarray,
+    K_color: np.ndarray,
+    T_color_depth: np.ndarray,
+    shape: tuple[int, int],
+) -> np.ndarray:
+    """Depth of another sensor reprojected into the colour camera (z-buffered, nearest surface wins).
+
+    Convention: every valid depth pixel is back-projected with ``K_depth`` into the depth optical
+    frame, moved by ``T_color_depth`` (depth optical → colour optical, metres) and projected with
+    ``K_color`` onto the nearest colour pixel; the result holds the colour-frame z (metres) and NaN
+    where no point lands.
+    """
+    rows, cols = np.nonzero(np.isfinite(depth_m) & (depth_m > 0))
+    z = depth_m[rows, cols].astype(np.float64)
+    points = np.stack(
+        [(cols - K_depth[0, 2]) * z / K_depth[0, 0], (rows - K_depth[1, 2]) * z / K_depth[1, 1], z], axis=0
+    )
+    points = T_color_depth[:3, :3] @ points + T_color_depth[:3, 3:4]
+    in_front = points[2] > 1e-6
+    points = points[:, in_front]
+    u = np.rint(K_color[0, 0] * points[0] / points[2] + K_color[0, 2]).astype(int)
+    v = np.rint(K_color[1, 1] * points[1] / points[2] + K_color[1, 2]).astype(int)
+    height, width = shape
+    inside = (u >= 0) & (u < width) & (v >= 0) & (v < height)
+    u, v, depth = u[inside], v[inside], points[2, inside]
+    out = np.full(height * width, np.inf)
+    np.minimum.at(out, v * width + u, depth)
+    out[np.isinf(out)] = np.nan
+    return out.reshape(height, width).astype(np.float32)
+
+
+def _register_depth(
+    frame: SelectedFrame,
+    depth_m: np.ndarray,
+    color_frame_id: str,
+    shape: tuple[int, int],
+    K_color: np.ndarray | None,
+    pose_source: PoseSource | None,
+) -> tuple[np.ndarray, str]:
+    """Depth aligned pixel for pixel with the colour image, and how it was aligned.
+
+    Raises:
+        FrameDecodeError: the depth cannot be registered (missing CameraInfo, or another optical
+            frame with no known transform).
+    """
+    camera = frame.camera
+    depth_frame_id = frame.depth_message.header.frame_id
+    if depth_frame_id == color_frame_id and depth_m.shape == shape:
+        return depth_m, "aligned"
+    if K_color is None:
+        raise FrameDecodeError(
+            camera, "camera_info", "depth needs registration but the colour CameraInfo is missing"
+        )
+    K_depth = _intrinsics(frame.depth_info, depth_m.shape[1], depth_m.shape[0], camera, "depth.camera_info")
+    if depth_frame_id == color_frame_id:
+        return resample_depth(depth_m, K_depth, K_color, shape), "resampled"
+    T_color_depth = frame.T_color_depth
+    if T_color_depth is None and pose_source is not None:
+        try:
+            T_color_depth = pose_source.relative_transform(color_frame_id, depth_frame_id, frame.stamp_ns)
+        except PoseLookupError:
+            T_color_depth = None
+    if T_color_depth is None:
+        raise FrameDecodeError(
+            camera,
+            "depth.header.frame_id",
+            f"depth frame {depth_frame_id!r} differs from colour frame {color_frame_id!r} and no transform "
+            f"between them is known (set the {camera}.T_color_depth parameter or publish it on tf)",
+        )
+    return reproject_depth(depth_m, K_depth, K_color, T_color_depth, shape), "reprojected"
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    np.save(path, array, allow_pickle=False)
+    path.chmod(0o444)
+
+
+def _decode_and_write(
+    frame: SelectedFrame, index: int, directory: Path, pose_source: PoseSource | None
+) -> _Decoded:
+    """Decode one frame (and its depth), write its arrays; depth problems become errors, not failures."""
+    camera = frame.camera
+    message = frame.message
+    rgb = decode_compressed_color(message, camera) if frame.compressed else decode_color(message, camera)
+    height, width = rgb.shape[:2]
+    color_frame_id = message.header.frame_id
+    image = f"images/{index:04d}.npy"
+    _save(directory / image, rgb)
+    errors: list[str] = []
+    try:
+        K: np.ndarray | None = _intrinsics(frame.color_info, width, height, camera, "camera_info")
+    except FrameDecodeError as error:
+        K = None
+        errors.append(str(error))
+    registration, depth = "none", None
+    if frame.depth_message is not None:
+        try:
+            decode = decode_compressed_depth if frame.depth_compressed else decode_depth
+            depth_m, registration = _register_depth(
+                frame, decode(frame.depth_message, camera), color_frame_id, (height, width), K, pose_source
+            )
+            depth = f"depth/{index:04d}.npy"
+            _save(directory / depth, depth_m)
+        except FrameDecodeError as error:
+            registration, depth = "none", None
+            errors.append(str(error))
+    return _Decoded(frame, color_frame_id, width, height, image, depth, K, registration, errors)
+
+
+def _poses(
+    decoded: list[_Decoded], pose_source: PoseSource | None, target_frame: str, errors: list[str]
+) -> tuple[str, list[np.ndarray | None]]:
+    """World frame of the snapshot and ``T_world_camera`` of each decoded frame (see module docstring)."""
+    poses: list[np.ndarray | None] = [None] * len(decoded)
+    world_frame = ""
+    if pose_source is not None:
+        for position, item in enumerate(decoded):
+            frame = item.selected
+            try:
+                T_world_camera, frame_world = pose_source.camera_pose(
+                    frame.camera, item.frame_id, frame.stamp_ns, target_frame
+                )
+            except PoseLookupError as error:
+                errors.append(f"camera {frame.camera!r}: no pose at {frame.stamp_ns / _NS:.3f} s: {error}")
+                continue
+            if world_frame and frame_world != world_frame:
+                errors.append(f"camera {frame.camera!r}: pose in {frame_world!r}, not in {world_frame!r}")
+                continue
+            world_frame = frame_world
+            poses[position] = np.asarray(T_world_camera, dtype=np.float64)
+    if world_frame:
+        return world_frame, poses
+    if target_frame:
+        errors.append(
+            f"no camera pose in {target_frame!r}: the world frame is the first frame's optical frame"
+        )
+    poses[0] = np.eye(4)
+    return decoded[0].frame_id, poses
+
+
+def _matrix(value: np.ndarray | None) -> list[list[float]] | None:
+    return None if value is None else [[float(x) for x in row] for row in value]
+
+
+def write_snapshot(
+    buffer: FrameBuffer,
+    directory: str | Path,
+    cameras: Sequence[str] | None = None,
+    window_s: float = 0.0,
+    max_frames: int = 32,
+    target_frame: str = "",
+) -> SnapshotIndex:
+    """Decode the frames a query needs and write them once into ``directory`` (see module docstring).
+
+    Args:
+        buffer: the frame buffer to select from.
+        directory: the per-query directory (created if missing; must not hold a snapshot yet).
+        cameras: camera names (``None`` or empty: every camera with frames).
+        window_s: seconds back from the newest stamp (0: the latest frame of each camera).
+        max_frames: most frames in the snapshot, shared between cameras (each camera's latest
+            frame included, the rest uniform in time).
+        target_frame: frame to express camera poses in ("" for the pose source's own world frame).
+
+    Returns:
+        The written index. Frames whose image cannot be decoded are left out, and depth or poses
+        that cannot be had are omitted; each such problem is listed in ``errors``.
+
+    Raises:
+        NoFramesError: no frame in the selection, or none of them could be decoded.
+        FileExistsError: ``directory`` already holds a snapshot.
+        ValueError: ``window_s < 0`` or ``max_frames < 1``.
+    """
+    started = time.perf_counter()
+    selected = buffer.select(cameras, window_s, max_frames)
+    directory = Path(directory)
+    if (directory / INDEX_NAME).exists():
+        raise FileExistsError(f"{directory} already holds a snapshot")
+    (directory / "images").mkdir(parents=True, exist_ok=True)
+    (directory / "depth").mkdir(exist_ok=True)
+    pose_source = buffer.pose_source
+    with ThreadPoolExecutor(max_workers=min(_WRITERS, len(selected))) as pool:
+        futures = [
+            pool.submit(_decode_and_write, frame, position, directory, pose_source)
+            for position, frame in enumerate(selected)
+        ]
+    decoded: list[_Decoded] = []
+    errors: list[str] = []
+    for future in futures:
+        try:
+            item = future.result()
+        except FrameDecodeError as error:
+            errors.append(str(error))
+            continue
+        decoded.append(item)
+        errors.extend(item.errors)
+    names = tuple(dict.fromkeys(frame.camera for frame in selected))
+    if not decoded:
+        raise NoFramesError(names, window_s, "no selected frame could be decoded: " + "; ".join(errors))
+    world_frame, poses = _poses(decoded, pose_source, target_frame, errors)
+    frames = tuple(
+        SnapshotFrame(
+            index=position,
+            camera=item.selected.camera,
+            stamp_ns=item.selected.stamp_ns,
+            frame_id=item.frame_id,
+            width=item.width,
+            height=item.height,
+            image=item.image,
+            depth=item.depth,
+            depth_registration=item.depth_registration,
+            K=item.K,
+            T_world_camera=pose,
+        )
+        for position, (item, pose) in enumerate(zip(decoded, poses, strict=True))
+    )
+    document = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "world_frame": world_frame,
+        "cameras": list(names),
+        "window_s": window_s,
+        "errors": errors,
+        "frames": [
+            {
+                "index": frame.index,
+                "camera": frame.camera,
+                "stamp_ns": frame.stamp_ns,
+                "stamp_s": frame.stamp_s,
+                "frame_id": frame.frame_id,
+                "width": frame.width,
+                "height": frame.height,
+                "image": frame.image,
+                "depth": frame.depth,
+                "depth_registration": frame.depth_registration,
+                "K": _matrix(frame.K),
+                "T_world_camera": _matrix(frame.T_world_camera),
+            }
+            for frame in frames
+        ],
+    }
+    partial = directory / (INDEX_NAME + ".partial")
+    partial.write_text(json.dumps(document, indent=1, allow_nan=False))
+    partial.chmod(0o444)
+    partial.replace(directory / INDEX_NAME)
+    return SnapshotIndex(
+        directory=directory,
+        world_frame=world_frame,
+        cameras=names,
+        window_s=window_s,
+        frames=frames,
+        errors=tuple(errors),
+        write_s=time.perf_counter() - started,
+    )

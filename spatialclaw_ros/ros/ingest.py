@@ -1,0 +1,384 @@
+"""Camera ingest: subscribes to each camera's images, depth, camera_info and poses, filling a FrameBuffer.
+
+Per camera NAME (relative names, remappable; sensor-data QoS, overridable per topic through
+``qos_overrides.<topic>.subscription.{history,depth,reliability}``):
+
+- ``NAME/image_raw`` (``sensor_msgs/Image``), or ``NAME/image_raw/compressed``
+  (``CompressedImage``) when ``NAME.compressed`` is true;
+- ``NAME/camera_info``;
+- with ``NAME.depth``: ``NAME/depth/image_raw`` (``16UC1``/``32FC1``), or
+  ``NAME/depth/image_raw/compressedDepth`` when ``NAME.depth_compressed`` is true, and
+  ``NAME/depth/camera_info``.
+
+Images are taken serialized (``raw=True``): a callback only hands the bytes to the buffer, which
+reads the header; nothing is deserialized or decoded until a query writes a snapshot. To keep the
+per-frame cost low the ingest also raises glibc's mmap threshold once, so multi-megabyte message
+buffers are recycled from the heap instead of being mapped and page-faulted afresh for every
+frame.
+
+Camera poses (``pose.source``): ``tf`` looks up ``pose.world_frame`` ← image frame at the image
+stamp (needs ``tf2_ros``); ``topic`` interpolates ``pose.topic`` (``nav_msgs/Odometry`` or
+``geometry_msgs/PoseStamped``, ``pose.type``) at the image stamp and composes it with the static
+``NAME.T_body_camera``; ``none`` gives no poses; ``auto`` picks ``topic`` when ``pose.topic`` is
+set, else ``tf`` when tf2_ros is importable, else ``none``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import importlib.util
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.callback_groups import CallbackGroup
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.qos_overriding_options import QoSOverridingOptions
+from rclpy.subscription import Subscription
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+
+from spatialclaw_ros.frames import (
+    FrameBuffer,
+    PoseLookupError,
+    PoseSource,
+    PoseTrack,
+    TopicPoseSource,
+    pose_matrix,
+    transform_from_parameter,
+)
+
+POSE_SOURCES = ("auto", "tf", "topic", "none")
+POSE_TYPES = ("odometry", "pose_stamped")
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
+_TRIM_THRESHOLD_BYTES = 128 * 1024 * 1024
+_TF_MARGIN_S = 5.0
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One ingest parameter: name, default (or type for arrays without a default), description."""
+
+    name: str
+    default: Any
+    description: str
+
+
+def _camera_specs(camera: str) -> tuple[_Spec, ...]:
+    return (
+        _Spec(
+            f"{camera}.compressed", False, f"Subscribe to {camera}/image_raw/compressed instead of image_raw."
+        ),
+        _Spec(
+            f"{camera}.depth", False, f"Subscribe to {camera}/depth/image_raw and {camera}/depth/camera_info."
+        ),
+        _Spec(
+            f"{camera}.depth_compressed",
+            False,
+            f"Take depth from {camera}/depth/image_raw/compressedDepth (image_transport PNG codec).",
+        ),
+        _Spec(
+            f"{camera}.T_body_camera",
+            Parameter.Type.DOUBLE_ARRAY,
+            "Static pose of the camera optical frame in the body frame of pose.topic, "
+            "[x, y, z, qx, qy, qz, qw] (m, quaternion); unset: the pose topic gives the camera itself.",
+        ),
+        _Spec(
+            f"{camera}.T_color_depth",
+            Parameter.Type.DOUBLE_ARRAY,
+            "Pose of the depth optical frame in the colour optical frame, [x, y, z, qx, qy, qz, qw]; "
+            "reprojects depth whose frame_id differs from the colour image's (else tf, else an error).",
+        ),
+    )
+
+
+_POSE_SPECS = (
+    _Spec(
+        "pose.source",
+        "auto",
+        "Where camera poses come from: tf, topic (pose.topic), none, or auto "
+        "(topic when pose.topic is set, else tf when tf2_ros is installed, else none).",
+    ),
+    _Spec("pose.topic", "", "Body pose topic (relative name) for pose.source=topic, e.g. 'odom'."),
+    _Spec(
+        "pose.type", "odometry", "Message type of pose.topic: odometry (nav_msgs/Odometry) or pose_stamped."
+    ),
+    _Spec("pose.world_frame", "map", "Fixed frame that tf camera poses are looked up in."),
+)
+
+
+def declare_ingest_parameters(node: Node, cameras: Sequence[str] | None = None) -> None:
+    """Declare the per-camera and pose parameters (idempotent).
+
+    ``cameras`` defaults to the node's ``cameras`` parameter.
+    """
+    names = list(cameras) if cameras is not None else list(node.get_parameter("cameras").value)
+    specs = [spec for camera in names for spec in _camera_specs(camera)] + list(_POSE_SPECS)
+    for spec in specs:
+        if not node.has_parameter(spec.name):
+            node.declare_parameter(
+                spec.name, spec.default, ParameterDescriptor(name=spec.name, description=spec.description)
+            )
+
+
+def _tune_allocator() -> None:
+    """Let glibc recycle image-sized heap blocks instead of mmap/munmap per message (no-op elsewhere)."""
+    path = ctypes.util.find_library("c")
+    if path is None:
+        return
+    mallopt = getattr(ctypes.CDLL(path), "mallopt", None)
+    if mallopt is None:
+        return
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+    mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES)
+
+
+def _matrix(transform: Any) -> np.ndarray:
+    """4×4 of a ``geometry_msgs/Transform``."""
+    t, q = transform.translation, transform.rotation
+    return pose_matrix([t.x, t.y, t.z], [q.x, q.y, q.z, q.w])
+
+
+class TfPoseSource:
+    """Camera poses from tf2 at the image stamp (see :class:`spatialclaw_ros.frames.PoseSource`)."""
+
+    def __init__(self, node: Node, world_frame: str, history_s: float) -> None:
+        import tf2_ros
+        from rclpy.duration import Duration
+
+        self.world_frame = world_frame
+        self._tf2 = tf2_ros
+        self._buffer = tf2_ros.Buffer(cache_time=Duration(seconds=history_s + _TF_MARGIN_S))
+        self._listener = tf2_ros.TransformListener(self._buffer, node, spin_thread=False)
+
+    def _lookup(self, target: str, source: str, stamp_ns: int) -> np.ndarray:
+        from rclpy.time import Time
+
+        try:
+            stamped = self._buffer.lookup_transform(target, source, Time(nanoseconds=stamp_ns))
+        except (
+            self._tf2.LookupException,
+            self._tf2.ConnectivityException,
+            self._tf2.ExtrapolationException,
+            self._tf2.InvalidArgumentException,
+        ) as error:
+            raise PoseLookupError(f"tf {source!r} → {target!r} at {stamp_ns / _NS:.3f} s: {error}") from error
+        return _matrix(stamped.transform)
+
+    def camera_pose(
+        self, camera: str, frame_id: str, stamp_ns: int, target_frame: str
+    ) -> tuple[np.ndarray, str]:
+        """``T_world_camera`` from tf, in ``target_frame`` or ``pose.world_frame``."""
+        world = target_frame or self.world_frame
+        return self._lookup(world, frame_id, stamp_ns), world
+
+    def relative_transform(self, target_frame_id: str, source_frame_id: str, stamp_ns: int) -> np.ndarray:
+        """``T_target_source`` from tf."""
+        return self._lookup(target_frame_id, source_frame_id, stamp_ns)
+
+    def close(self) -> None:
+        """Unsubscribe from /tf and /tf_static."""
+        self._listener.unregister()
+
+
+def _sensor_qos() -> QoSProfile:
+    return QoSProfile(
+        history=qos_profile_sensor_data.history,
+        depth=qos_profile_sensor_data.depth,
+        reliability=qos_profile_sensor_data.reliability,
+        durability=qos_profile_sensor_data.durability,
+    )
+
+
+@dataclass(frozen=True)
+class _CameraConfig:
+    name: str
+    compressed: bool
+    depth: bool
+    depth_compressed: bool
+    T_body_camera: np.ndarray | None
+    T_color_depth: np.ndarray | None
+
+
+class CameraIngest:
+    """Feeds a :class:`FrameBuffer` from the cameras' topics (see module docstring).
+
+    Args:
+        node: the node that owns the subscriptions (its parameters are read here; declare them
+            first with :func:`declare_ingest_parameters`).
+        buffer: the frame buffer to fill; its ``pose_source`` is set here.
+        cameras: camera names.
+        callback_group: the group every ingest callback runs in (keep it apart from queries).
+
+    Raises:
+        ValueError: a malformed transform parameter, an unknown ``pose.source``/``pose.type``,
+            ``pose.source=topic`` without ``pose.topic``, or ``pose.source=tf`` without tf2_ros.
+    """
+
+    def __init__(
+        self, node: Node, buffer: FrameBuffer, cameras: Sequence[str], callback_group: CallbackGroup
+    ) -> None:
+        self._node = node
+        self._buffer = buffer
+        self._group = callback_group
+        self._cameras = [self._read_camera(name) for name in cameras]
+        self._pose_source_name = self._resolve_pose_source()
+        self._pose_topic = str(node.get_parameter("pose.topic").value)
+        self._pose_type = str(node.get_parameter("pose.type").value)
+        if self._pose_type not in POSE_TYPES:
+            raise ValueError(f"pose.type must be one of {POSE_TYPES}, got {self._pose_type!r}")
+        self._world_frame = str(node.get_parameter("pose.world_frame").value)
+        self._track = PoseTrack(history_s=buffer.history_s + _TF_MARGIN_S)
+        for camera in self._cameras:
+            buffer.configure_camera(camera.name, T_color_depth=camera.T_color_depth)
+        self._subscriptions: dict[str, Subscription[Any]] = {}
+        self._seen: set[str] = set()
+        self._tf: TfPoseSource | None = None
+
+    def _read_camera(self, name: str) -> _CameraConfig:
+        node = self._node
+
+        def transform(suffix: str) -> np.ndarray | None:
+            # An unset array parameter is declared by type only: "not set" means no transform.
+            values = node.get_parameter_or(f"{name}.{suffix}").value
+            return transform_from_parameter(list(values) if values is not None else [], f"{name}.{suffix}")
+
+        return _CameraConfig(
+            name=name,
+            compressed=bool(node.get_parameter(f"{name}.compressed").value),
+            depth=bool(node.get_parameter(f"{name}.depth").value),
+            depth_compressed=bool(node.get_parameter(f"{name}.depth_compressed").value),
+            T_body_camera=transform("T_body_camera"),
+            T_color_depth=transform("T_color_depth"),
+        )
+
+    def _resolve_pose_source(self) -> str:
+        source = str(self._node.get_parameter("pose.source").value)
+        if source not in POSE_SOURCES:
+            raise ValueError(f"pose.source must be one of {POSE_SOURCES}, got {source!r}")
+        topic = str(self._node.get_parameter("pose.topic").value)
+        tf_available = importlib.util.find_spec("tf2_ros") is not None
+        if source == "auto":
+            return "topic" if topic else ("tf" if tf_available else "none")
+        if source == "topic" and not topic:
+            raise ValueError("pose.source is 'topic' but pose.topic is empty")
+        if source == "tf" and not tf_available:
+            raise ValueError("pose.source is 'tf' but tf2_ros is not importable (source a ROS 2 install)")
+        return source
+
+    @property
+    def pose_source_name(self) -> str:
+        """The pose source in use: ``tf``, ``topic`` or ``none``."""
+        return self._pose_source_name
+
+    def start(self) -> None:
+        """Create the subscriptions (and the tf listener or pose subscription); idempotent."""
+        if self._subscriptions:
+            return
+        _tune_allocator()
+        self._seen.clear()
+        for camera in self._cameras:
+            self._subscribe_camera(camera)
+        pose_source: PoseSource | None = None
+        if self._pose_source_name == "topic":
+            extrinsics = {c.name: c.T_body_camera for c in self._cameras if c.T_body_camera is not None}
+            pose_source = TopicPoseSource(self._track, extrinsics)
+            self._subscribe_pose()
+        elif self._pose_source_name == "tf":
+            self._tf = TfPoseSource(self._node, self._world_frame, self._buffer.history_s)
+            pose_source = self._tf
+        self._buffer.pose_source = pose_source
+
+    def stop(self) -> None:
+        """Destroy the subscriptions; the buffered frames (and their pose source) stay."""
+        for subscription in self._subscriptions.values():
+            self._node.destroy_subscription(subscription)
+        self._subscriptions.clear()
+        if self._tf is not None:
+            self._tf.close()
+
+    def waiting_topics(self) -> list[str]:
+        """Resolved names of the subscribed topics that have not delivered a message yet."""
+        return [s.topic_name for topic, s in self._subscriptions.items() if topic not in self._seen]
+
+    def _subscribe(self, msg_type: Any, topic: str, callback: Callable[[Any], None], raw: bool) -> None:
+        seen = self._seen
+
+        def on_message(message: Any) -> None:
+            callback(message)
+            seen.add(topic)
+
+        self._subscriptions[topic] = self._node.create_subscription(
+            msg_type,
+            topic,
+            on_message,
+            _sensor_qos(),
+            callback_group=self._group,
+            qos_overriding_options=QoSOverridingOptions.with_default_policies(),
+            raw=raw,
+        )
+
+    def _subscribe_camera(self, camera: _CameraConfig) -> None:
+        buffer, name = self._buffer, camera.name
+        if camera.compressed:
+            self._subscribe(
+                CompressedImage,
+                f"{name}/image_raw/compressed",
+                lambda payload: buffer.add_image(name, payload, compressed=True),
+                raw=True,
+            )
+        else:
+            self._subscribe(
+                Image, f"{name}/image_raw", lambda payload: buffer.add_image(name, payload), raw=True
+            )
+        self._subscribe(
+            CameraInfo, f"{name}/camera_info", lambda info: buffer.set_camera_info(name, info), raw=False
+        )
+        if not camera.depth:
+            return
+        if camera.depth_compressed:
+            self._subscribe(
+                CompressedImage,
+                f"{name}/depth/image_raw/compressedDepth",
+                lambda payload: buffer.add_depth(name, payload, compressed=True),
+                raw=True,
+            )
+        else:
+            self._subscribe(
+                Image, f"{name}/depth/image_raw", lambda payload: buffer.add_depth(name, payload), raw=True
+            )
+        self._subscribe(
+            CameraInfo,
+            f"{name}/depth/camera_info",
+            lambda info: buffer.set_camera_info(name, info, "depth"),
+            raw=False,
+        )
+
+    def _subscribe_pose(self) -> None:
+        track, logger = self._track, self._node.get_logger()
+
+        def on_pose(message: Any) -> None:
+            pose = message.pose.pose if self._pose_type == "odometry" else message.pose
+            stamp = message.header.stamp
+            p, q = pose.position, pose.orientation
+            try:
+                track.add(
+                    stamp.sec * _NS + stamp.nanosec,
+                    [p.x, p.y, p.z],
+                    [q.x, q.y, q.z, q.w],
+                    message.header.frame_id,
+                )
+            except ValueError as error:
+                logger.warning(f"ignoring pose on {self._pose_topic}: {error}", throttle_duration_sec=5.0)
+
+        msg_type = Odometry if self._pose_type == "odometry" else PoseStamped
+        self._subscribe(msg_type, self._pose_topic, on_pose, raw=False)

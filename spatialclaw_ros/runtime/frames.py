@@ -1,0 +1,250 @@
+"""The kernel's ``frames``: a time-ordered sequence of ``Frame`` over a query snapshot's memory-mapped arrays.
+
+Reads the directory that :func:`spatialclaw_ros.frames.write_snapshot` wrote (``index.json`` plus
+``.npy`` arrays). Arrays are opened on first access, memory-mapped read-only: nothing is copied
+until a cell computes with them. Imports only numpy and the standard library.
+
+Convention:
+    - ``Frame.stamp`` is seconds of the clock that stamped the image (ROS time).
+    - ``Frame.image`` is ``(H, W, 3)`` uint8 RGB; ``Frame.depth`` is ``(H, W)`` float32 metres
+      along the optical axis, registered to the image, NaN where invalid, or ``None``.
+    - ``Frame.K`` is the 3×3 pinhole matrix in pixels (pixel (u, v) = (column, row), centre of
+      the top-left pixel at (0, 0)), or ``None`` without a CameraInfo.
+    - ``Frame.T_world_camera`` is 4×4 and maps points of the camera optical frame (REP-103:
+      x right, y down, z forward) into ``Frame.world_frame`` (metres), or ``None`` when the pose
+      at that stamp is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any, overload
+
+import numpy as np
+
+INDEX_NAME = "index.json"
+FORMAT_NAME = "spatialclaw-snapshot"
+FORMAT_VERSION = 1
+_PREVIEW_HEAD = 8
+_PREVIEW_TAIL = 4
+
+
+class SnapshotError(ValueError):
+    """A snapshot directory whose index or arrays are missing or inconsistent."""
+
+
+def _matrix(value: Any, shape: tuple[int, int], where: str) -> np.ndarray | None:
+    if value is None:
+        return None
+    array = np.array(value, dtype=np.float64)
+    if array.shape != shape or not np.all(np.isfinite(array)):
+        raise SnapshotError(f"{where}: expected a finite {shape[0]}×{shape[1]} matrix")
+    array.setflags(write=False)
+    return array
+
+
+def _relative_file(root: Path, value: Any, where: str) -> Path | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SnapshotError(f"{where}: path {value!r} is not a string")
+    relative = PurePosixPath(str(value))
+    if relative.is_absolute() or ".." in relative.parts:
+        raise SnapshotError(f"{where}: path {value!r} leaves the snapshot directory")
+    return root / relative
+
+
+class Frame:
+    """One camera image of the snapshot, with its depth, intrinsics and pose (see module docstring)."""
+
+    __slots__ = (
+        "K",
+        "T_world_camera",
+        "_depth",
+        "_depth_path",
+        "_height",
+        "_image",
+        "_image_path",
+        "_width",
+        "camera",
+        "frame_id",
+        "index",
+        "stamp",
+        "world_frame",
+    )
+
+    def __init__(self, root: Path, record: dict[str, Any], world_frame: str) -> None:
+        where = f"frame {record.get('index', '?')}"
+        try:
+            self.index = int(record["index"])
+            self.camera = str(record["camera"])
+            self.stamp = int(record["stamp_ns"]) / 1e9
+            self.frame_id = str(record["frame_id"])
+            self._width = int(record["width"])
+            self._height = int(record["height"])
+            image_path = _relative_file(root, record["image"], where)
+            self._depth_path = _relative_file(root, record.get("depth"), where)
+            self.K = _matrix(record.get("K"), (3, 3), where + " K")
+            self.T_world_camera = _matrix(record.get("T_world_camera"), (4, 4), where + " T_world_camera")
+        except SnapshotError:
+            raise
+        except (KeyError, TypeError, ValueError) as error:
+            raise SnapshotError(f"{where}: malformed record in {INDEX_NAME}: {error}") from error
+        if image_path is None:
+            raise SnapshotError(f"{where}: the record names no image")
+        self._image_path = image_path
+        self.world_frame = world_frame
+        self._image: np.ndarray | None = None
+        self._depth: np.ndarray | None = None
+
+    def _load(self, path: Path, shape: tuple[int, ...], dtype: np.dtype[Any], what: str) -> np.ndarray:
+        try:
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise SnapshotError(f"frame {self.index}: cannot open {what} {path.name}: {error}") from error
+        if array.shape != shape or array.dtype != dtype:
+            raise SnapshotError(
+                f"frame {self.index}: {what} is {array.dtype} {array.shape}, expected {dtype} {shape}"
+            )
+        return array
+
+    @property
+    def image(self) -> np.ndarray:
+        """``(H, W, 3)`` uint8 RGB, memory-mapped read-only."""
+        if self._image is None:
+            shape = (self._height, self._width, 3)
+            self._image = self._load(self._image_path, shape, np.dtype(np.uint8), "image")
+        return self._image
+
+    @property
+    def depth(self) -> np.ndarray | None:
+        """``(H, W)`` float32 metres, NaN invalid, memory-mapped read-only; ``None`` without depth."""
+        if self._depth is None and self._depth_path is not None:
+            shape = (self._height, self._width)
+            self._depth = self._load(self._depth_path, shape, np.dtype(np.float32), "depth")
+        return self._depth
+
+    def __repr__(self) -> str:
+        parts = [
+            f"index={self.index}",
+            f"camera={self.camera!r}",
+            f"stamp={self.stamp:.3f}",
+            f"image={self._height}×{self._width}×3 uint8 RGB",
+            "depth="
+            + (f"{self._height}×{self._width} float32 m" if self._depth_path is not None else "None"),
+        ]
+        if self.K is None:
+            parts.append("K=None")
+        else:
+            K = self.K
+            parts.append(f"K=(fx={K[0, 0]:.1f}, fy={K[1, 1]:.1f}, cx={K[0, 2]:.1f}, cy={K[1, 2]:.1f})")
+        parts.append(f"frame_id={self.frame_id!r}")
+        if self.T_world_camera is None:
+            parts.append("T_world_camera=None")
+        else:
+            x, y, z = self.T_world_camera[:3, 3]
+            parts.append(f"T_world_camera=(camera at [{x:.3f}, {y:.3f}, {z:.3f}] m)")
+        parts.append(f"world_frame={self.world_frame!r}")
+        return "Frame(" + ", ".join(parts) + ")"
+
+
+class Frames(Sequence[Frame]):
+    """Time-ordered frames of a snapshot; slicing, ``by_camera`` and ``between`` give ``Frames`` again."""
+
+    def __init__(self, frames: Sequence[Frame]) -> None:
+        self._frames = tuple(frames)
+
+    @property
+    def cameras(self) -> list[str]:
+        """Camera names, in order of first appearance."""
+        return list(dict.fromkeys(frame.camera for frame in self._frames))
+
+    def by_camera(self, name: str) -> Frames:
+        """The frames of camera ``name``.
+
+        Raises:
+            KeyError: no frame of that camera (the message lists the cameras there are).
+        """
+        chosen = [frame for frame in self._frames if frame.camera == name]
+        if not chosen:
+            raise KeyError(f"no frames of camera {name!r}; cameras: {self.cameras}")
+        return Frames(chosen)
+
+    def between(self, t0: float, t1: float) -> Frames:
+        """The frames with ``t0 <= stamp <= t1`` (seconds, same clock as ``Frame.stamp``).
+
+        Raises:
+            ValueError: ``t0 > t1``.
+        """
+        if t0 > t1:
+            raise ValueError(f"between(t0, t1) needs t0 <= t1, got {t0} > {t1}")
+        return Frames([frame for frame in self._frames if t0 <= frame.stamp <= t1])
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    @overload
+    def __getitem__(self, item: int) -> Frame: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> Frames: ...
+
+    def __getitem__(self, item: int | slice) -> Frame | Frames:
+        if isinstance(item, slice):
+            return Frames(self._frames[item])
+        return self._frames[item]
+
+    def __iter__(self) -> Iterator[Frame]:
+        return iter(self._frames)
+
+    def __repr__(self) -> str:
+        if not self._frames:
+            return "Frames(0 frames)"
+        first, last = self._frames[0].stamp, self._frames[-1].stamp
+        counts = ", ".join(f"{name}: {sum(f.camera == name for f in self._frames)}" for name in self.cameras)
+        with_depth = sum(frame._depth_path is not None for frame in self._frames)
+        with_pose = sum(frame.T_world_camera is not None for frame in self._frames)
+        lines = [
+            f"Frames({len(self._frames)} frames; cameras {{{counts}}}; stamps {first:.3f} … {last:.3f} s "
+            f"({last - first:.3f} s); depth {with_depth}/{len(self._frames)}; "
+            f"T_world_camera {with_pose}/{len(self._frames)}; world_frame {self._frames[0].world_frame!r})"
+        ]
+        count = len(self._frames)
+        positions = list(range(count))
+        if count > _PREVIEW_HEAD + _PREVIEW_TAIL:
+            positions = [*positions[:_PREVIEW_HEAD], -1, *positions[-_PREVIEW_TAIL:]]
+        for position in positions:
+            if position < 0:
+                lines.append(f"  … {count - _PREVIEW_HEAD - _PREVIEW_TAIL} more …")
+            else:
+                lines.append(f"  [{position}] {self._frames[position]!r}")
+        return "\n".join(lines)
+
+
+def load_frames(snapshot_dir: str | Path) -> Frames:
+    """Open a snapshot directory (arrays stay on disk until used).
+
+    Raises:
+        SnapshotError: no index, an index of another format or version, or malformed records.
+    """
+    root = Path(snapshot_dir)
+    index_path = root / INDEX_NAME
+    try:
+        document = json.loads(index_path.read_text())
+    except FileNotFoundError as error:
+        raise SnapshotError(f"{root} holds no snapshot ({INDEX_NAME} is missing)") from error
+    except (OSError, json.JSONDecodeError) as error:
+        raise SnapshotError(f"cannot read {index_path}: {error}") from error
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise SnapshotError(f"{index_path} is not a {FORMAT_NAME} index")
+    if document.get("version") != FORMAT_VERSION:
+        raise SnapshotError(f"{index_path} has version {document.get('version')}, expected {FORMAT_VERSION}")
+    world_frame = str(document.get("world_frame", ""))
+    records = document.get("frames")
+    if not isinstance(records, list):
+        raise SnapshotError(f"{index_path} has no frame list")
+    frames = [Frame(root, record, world_frame) for record in records]
+    frames.sort(key=lambda frame: (frame.stamp, frame.index))
+    return Frames(frames)
