@@ -1,36 +1,57 @@
 """The ``spatial_agent`` lifecycle node: serves ``~/query`` and ``~/ask`` over the buffered camera frames.
 
 Transitions:
-    configure: reads the parameters, creates the frame buffer, the publishers, the ``~/query`` service
-        and the ``~/ask`` action server.
+    configure: reads the parameters; creates the frame buffer, the warm kernel pool, the agent (and checks
+        its VLM endpoint), the publishers, the ``~/query`` service and the ``~/ask`` action server. A
+        missing VLM or sandbox never fails the transition: it is logged, shown on ``/diagnostics``, and
+        the queries that need it answer MODEL_UNAVAILABLE or SANDBOX_ERROR.
     activate: subscribes to the cameras (ingest runs in its own callback group).
     deactivate: unsubscribes; buffered frames are kept and queries still answer from them.
-    cleanup: releases everything configure created.
+    cleanup: releases everything configure created (kernels, agent, workers).
 
 With ``autostart`` (the default) the node configures and activates itself at start-up.
+
+Threads: one single-threaded executor runs every callback (rclpy's multi-threaded executor costs twice as
+much CPU per camera frame). Service and action callbacks are coroutines in a reentrant group: each hands
+its query to a worker thread and awaits it without holding the executor, so a running query never stalls
+ingest, and at most ``max_concurrent_queries`` queries run at once.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import cv2
+import numpy as np
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseArray
+from nav_msgs.msg import Path as PathMessage
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
+from rclpy.task import Future
+from sensor_msgs.msg import Image
+from visualization_msgs.msg import MarkerArray
 
 from spatialclaw_ros.action import SpatialQuery as SpatialQueryAction
-from spatialclaw_ros.frames import FrameBuffer
+from spatialclaw_ros.agent import Agent, AgentSettings, CancelToken, LLMSettings, Progress
+from spatialclaw_ros.frames import FrameBuffer, numpy_to_image
 from spatialclaw_ros.msg import SpatialAnswer
-from spatialclaw_ros.ros.answers import error_answer, new_query_id, request_problem
+from spatialclaw_ros.ros.answers import error_answer, new_query_id
+from spatialclaw_ros.ros.diagnostics import NodeHealth, Reachability, diagnostic_array
 from spatialclaw_ros.ros.ingest import CameraIngest, declare_ingest_parameters
+from spatialclaw_ros.ros.markers import answer_markers, answer_paths, answer_poses
 from spatialclaw_ros.ros.parameters import (
     PARAMETERS,
     AgentParameters,
@@ -38,12 +59,16 @@ from spatialclaw_ros.ros.parameters import (
     read_parameters,
     validate_parameters,
 )
+from spatialclaw_ros.ros.queries import QueryDefaults, QueryResult, QueryRunner
+from spatialclaw_ros.sandbox import KernelPool, SandboxError, SandboxSettings
 from spatialclaw_ros.srv import SpatialQuery as SpatialQueryService
 
 NODE_NAME = "spatial_agent"
+DIAGNOSTICS_PERIOD_S = 1.0
+SLOT_WAITERS = 16
 
 # Late joiners (rviz, a planner starting after the answer) still get the last answer.
-ANSWERS_QOS = QoSProfile(
+LATCHED_QOS = QoSProfile(
     depth=1,
     history=HistoryPolicy.KEEP_LAST,
     reliability=ReliabilityPolicy.RELIABLE,
@@ -58,16 +83,23 @@ class SpatialAgentNode(LifecycleNode):
         super().__init__(NODE_NAME, **kwargs)
         declare_parameters(self)
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._ingest_group = MutuallyExclusiveCallbackGroup()
+        self._query_group = ReentrantCallbackGroup()
         self._params: AgentParameters | None = None
         self._buffer: FrameBuffer | None = None
         self._ingest: CameraIngest | None = None
-        self._ingest_group = MutuallyExclusiveCallbackGroup()
-        self._query_group = ReentrantCallbackGroup()
-        self._query_service = None
-        self._action_server: ActionServer | None = None
-        self._answers_publisher = None
+        self._pool: KernelPool | None = None
+        self._agent: Agent | None = None
+        self._runner: QueryRunner | None = None
+        self._workers: ThreadPoolExecutor | None = None
+        self._slot_waiters: ThreadPoolExecutor | None = None
+        self._slots: threading.BoundedSemaphore | None = None
+        self._running = 0
         self._running_lock = threading.Lock()
-        self._running_queries = 0
+        self._cancel_tokens: dict[bytes, CancelToken] = {}
+        self._vlm = Reachability(False, "not checked yet")
+        self._entities: list = []
+        self._outputs: dict[str, object] = {}
 
     @property
     def autostart(self) -> bool:
@@ -77,33 +109,55 @@ class SpatialAgentNode(LifecycleNode):
     # Lifecycle transitions -------------------------------------------------------------------------
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Read parameters; create the buffer, publishers, service and action server."""
+        """Read parameters; create buffer, kernel pool, agent, publishers, service and action server."""
         try:
-            self._params = read_parameters(self)
+            params = read_parameters(self)
+            declare_ingest_parameters(self, params.cameras)
+            buffer = FrameBuffer(
+                keyframe_hz=params.keyframe_hz, history_s=params.history_s, max_memory_mb=params.max_memory_mb
+            )
+            ingest = CameraIngest(self, buffer, params.cameras, self._ingest_group)
         except ValueError as error:
             self.get_logger().error(f"configure failed: {error}")
             return TransitionCallbackReturn.FAILURE
-        params = self._params
-        declare_ingest_parameters(self, params.cameras)
-        self._buffer = FrameBuffer(
-            keyframe_hz=params.keyframe_hz,
-            history_s=params.history_s,
-            max_memory_mb=params.max_memory_mb,
+        self._params, self._buffer, self._ingest = params, buffer, ingest
+        pool, pool_error = self._start_pool(params)
+        self._pool = pool
+        self._agent = Agent(
+            LLMSettings(
+                base_url=params.llm_base_url, model=params.llm_model, api_key_env=params.llm_api_key_env
+            ),
+            AgentSettings(
+                max_steps=params.max_steps,
+                timeout_s=params.timeout_s,
+                planning=params.planning,
+                trace_dir=trace_directory(params.trace_dir),
+                trace_max_mb=params.trace_max_mb,
+            ),
         )
-        self._ingest = CameraIngest(self, self._buffer, params.cameras, self._ingest_group)
-        self._answers_publisher = self.create_publisher(SpatialAnswer, "~/answers", ANSWERS_QOS)
-        self._query_service = self.create_service(
-            SpatialQueryService, "~/query", self._on_query, callback_group=self._query_group
+        self._check_model()
+        self._runner = QueryRunner(
+            buffer=buffer,
+            pool=pool,
+            pool_error=pool_error,
+            agent=self._agent,
+            defaults=QueryDefaults(
+                cameras=params.cameras,
+                target_frame=params.target_frame,
+                max_frames=params.max_frames,
+                timeout_s=params.timeout_s,
+                max_steps=params.max_steps,
+                sandbox_off=params.sandbox_mode == "off",
+            ),
+            waiting_topics=ingest.waiting_topics,
+            clock=self.get_clock(),
+            logger=self.get_logger(),
         )
-        self._action_server = ActionServer(
-            self,
-            SpatialQueryAction,
-            "~/ask",
-            execute_callback=self._on_ask,
-            goal_callback=self._on_goal,
-            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
-            callback_group=self._query_group,
-        )
+        self._workers = ThreadPoolExecutor(params.max_concurrent_queries, thread_name_prefix="query")
+        # Service calls wait for a free query slot here, never in a query worker.
+        self._slot_waiters = ThreadPoolExecutor(SLOT_WAITERS, thread_name_prefix="query_wait")
+        self._slots = threading.BoundedSemaphore(params.max_concurrent_queries)
+        self._create_interfaces()
         self.get_logger().info(f"configured: cameras {list(params.cameras)}")
         return TransitionCallbackReturn.SUCCESS
 
@@ -130,20 +184,85 @@ class SpatialAgentNode(LifecycleNode):
         self._release()
         return TransitionCallbackReturn.SUCCESS
 
+    def _start_pool(self, params: AgentParameters) -> tuple[KernelPool | None, str]:
+        pool = KernelPool(
+            SandboxSettings(mode=params.sandbox_mode, kernel_python=params.kernel_python),
+            size=params.pool_size,
+        )
+        try:
+            pool.start()
+        except SandboxError as error:
+            self.get_logger().error(f"sandbox unavailable, queries will answer SANDBOX_ERROR: {error}")
+            return None, str(error)
+        if params.sandbox_mode == "off":
+            self.get_logger().warning("kernel.sandbox is OFF: model-written code will run unconfined")
+        return pool, ""
+
+    def _check_model(self) -> None:
+        assert self._agent is not None
+        health = self._agent.check_model(timeout_s=5.0)
+        self._vlm = Reachability(health.ok, health.message)
+        if health.ok:
+            self.get_logger().info(f"VLM ready: {health.message}")
+        else:
+            self.get_logger().warning(f"VLM unreachable (code queries still work): {health.message}")
+
+    def _create_interfaces(self) -> None:
+        publishers = {
+            "answers": (SpatialAnswer, "~/answers", LATCHED_QOS),
+            "markers": (MarkerArray, "~/markers", 10),
+            "objects": (PoseArray, "~/objects", 10),
+            "trajectories": (PathMessage, "~/trajectories", 10),
+            "debug_image": (Image, "~/debug_image", LATCHED_QOS),
+        }
+        self._outputs = {
+            key: self.create_publisher(msg_type, topic, qos)
+            for key, (msg_type, topic, qos) in publishers.items()
+        }
+        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._entities = [
+            self.create_service(
+                SpatialQueryService, "~/query", self._on_query, callback_group=self._query_group
+            ),
+            ActionServer(
+                self,
+                SpatialQueryAction,
+                "~/ask",
+                execute_callback=self._on_ask,
+                goal_callback=self._on_goal,
+                cancel_callback=self._on_cancel,
+                callback_group=self._query_group,
+            ),
+            self.create_timer(
+                DIAGNOSTICS_PERIOD_S, self._publish_diagnostics, callback_group=self._ingest_group
+            ),
+        ]
+
     def _release(self) -> None:
         if self._ingest is not None:
             self._ingest.stop()
-            self._ingest = None
-        if self._action_server is not None:
-            self._action_server.destroy()
-            self._action_server = None
-        if self._query_service is not None:
-            self.destroy_service(self._query_service)
-            self._query_service = None
-        if self._answers_publisher is not None:
-            self.destroy_publisher(self._answers_publisher)
-            self._answers_publisher = None
-        self._buffer = None
+        for token in list(self._cancel_tokens.values()):
+            token.cancel()
+        for threads in (self._workers, self._slot_waiters):
+            if threads is not None:
+                threads.shutdown(wait=True, cancel_futures=True)
+        for entity in self._entities:
+            if isinstance(entity, ActionServer):
+                entity.destroy()
+            elif hasattr(entity, "cancel"):
+                self.destroy_timer(entity)
+            else:
+                self.destroy_service(entity)
+        for publisher in [*self._outputs.values(), getattr(self, "_diagnostics", None)]:
+            if publisher is not None:
+                self.destroy_publisher(publisher)
+        if self._pool is not None:
+            self._pool.close()
+        if self._agent is not None:
+            self._agent.close()
+        self._entities, self._outputs = [], {}
+        self._ingest = self._buffer = self._pool = self._agent = self._runner = None
+        self._workers = self._slot_waiters = None
         self._params = None
 
     # Parameters ------------------------------------------------------------------------------------
@@ -155,85 +274,190 @@ class SpatialAgentNode(LifecycleNode):
 
     # Queries ---------------------------------------------------------------------------------------
 
-    def _on_query(self, request, response):
-        response.result = self._answer(request)
-        return response
-
-    def _on_goal(self, goal_request) -> GoalResponse:
-        limit = self._params.max_concurrent_queries if self._params else 1
-        if self._running_queries >= limit:
-            self.get_logger().warning(f"goal rejected: {self._running_queries} queries already running")
-            return GoalResponse.REJECT
-        return GoalResponse.ACCEPT
-
-    def _on_ask(self, goal_handle):
-        started = time.monotonic()
-        feedback = SpatialQueryAction.Feedback(stage="snapshot", step=0, elapsed_s=0.0)
-        if self._params is not None:
-            feedback.max_steps = self._params.max_steps
-        goal_handle.publish_feedback(feedback)
-        answer = self._answer(goal_handle.request)
-        feedback.stage = "done"
-        feedback.summary = answer.error_message or answer.answer
-        feedback.elapsed_s = time.monotonic() - started
-        goal_handle.publish_feedback(feedback)
-        goal_handle.succeed()
-        return SpatialQueryAction.Result(result=answer)
-
-    def _answer(self, request) -> SpatialAnswer:
-        """Answer one request; every outcome, error or not, is also published on ``~/answers``."""
+    async def _on_query(self, request, response):
+        """``~/query``: wait for a free slot within the request's time budget, then run the query."""
         started = time.monotonic()
         query_id = new_query_id()
-        with self._running_lock:
-            self._running_queries += 1
-        try:
-            code, message = self._check_request(request)
-            answer = error_answer(
+        if self._runner is None or self._slots is None or self._params is None:
+            response.result = self._not_configured(request, query_id, started)
+            return response
+        timeout_s = request.timeout_s or self._params.timeout_s
+        if not await self._in_thread(self._slot_waiters, self._slots.acquire, timeout=timeout_s):
+            response.result = error_answer(
                 request,
                 query_id=query_id,
-                error_code=code,
-                error_message=message,
-                frame_id=request.target_frame or (self._params.target_frame if self._params else ""),
+                error_code=SpatialAnswer.TIMEOUT,
+                error_message=f"every query slot stayed busy for {timeout_s} s (max_concurrent_queries)",
+                frame_id=request.target_frame,
                 elapsed_s=time.monotonic() - started,
                 clock=self.get_clock(),
             )
+            return response
+        response.result = await self._run_in_slot(request, query_id, started, progress=None, cancel=None)
+        return response
+
+    def _on_goal(self, goal_request) -> GoalResponse:
+        """Accept a goal only while a query slot is free; the slot is held until the goal ends."""
+        if self._slots is None or not self._slots.acquire(blocking=False):
+            limit = self._params.max_concurrent_queries if self._params else 0
+            self.get_logger().warning(
+                f"goal rejected: {limit} queries already running (max_concurrent_queries)"
+            )
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
+
+    def _on_cancel(self, goal_handle) -> CancelResponse:
+        token = self._cancel_tokens.get(bytes(goal_handle.goal_id.uuid))
+        if token is not None:
+            token.cancel()
+        return CancelResponse.ACCEPT
+
+    async def _on_ask(self, goal_handle):
+        """``~/ask``: run the query in a worker, relaying its progress as feedback; cancel interrupts it."""
+        started = time.monotonic()
+        query_id = new_query_id()
+        if self._runner is None:
+            answer = self._not_configured(goal_handle.request, query_id, started)
+            goal_handle.abort()
+            return SpatialQueryAction.Result(result=answer)
+        goal_id = bytes(goal_handle.goal_id.uuid)
+        token = CancelToken()
+        self._cancel_tokens[goal_id] = token
+        if goal_handle.is_cancel_requested:
+            token.cancel()
+
+        def progress(report: Progress) -> None:
+            feedback = SpatialQueryAction.Feedback(
+                stage=report.stage,
+                step=report.step,
+                max_steps=report.max_steps,
+                summary=report.summary,
+                elapsed_s=time.monotonic() - started,
+            )
+            goal_handle.publish_feedback(feedback)
+
+        try:
+            answer = await self._run_in_slot(goal_handle.request, query_id, started, progress, token)
+        finally:
+            self._cancel_tokens.pop(goal_id, None)
+        progress(Progress("done", answer.steps, 0, answer.error_message or answer.answer, 0.0))
+        if answer.error_code == SpatialAnswer.CANCELED and goal_handle.is_cancel_requested:
+            goal_handle.canceled()
+        else:
+            goal_handle.succeed()
+        return SpatialQueryAction.Result(result=answer)
+
+    async def _run_in_slot(self, request, query_id: str, started: float, progress, cancel) -> SpatialAnswer:
+        """Run the query in a worker thread (the slot is already held) and publish its outputs."""
+        assert self._runner is not None and self._slots is not None
+        with self._running_lock:
+            self._running += 1
+        try:
+            result: QueryResult = await self._in_thread(
+                self._workers,
+                self._runner.run,
+                request,
+                query_id=query_id,
+                started=started,
+                progress=progress,
+                cancel=cancel,
+            )
         finally:
             with self._running_lock:
-                self._running_queries -= 1
-        if self._answers_publisher is not None:
-            self._answers_publisher.publish(answer)
-        if answer.error_code != SpatialAnswer.NONE:
-            self.get_logger().warning(f"query {query_id}: {answer.error_message}")
-        return answer
+                self._running -= 1
+            self._slots.release()
+        self._publish(result)
+        return result.answer
 
-    def _check_request(self, request) -> tuple[int, str]:
-        """The error an answer must carry for this request, given the node's state."""
-        problem = request_problem(request)
-        if problem is not None:
-            return SpatialAnswer.INVALID_QUERY, problem
-        if self._params is None or self._buffer is None or self._ingest is None:
-            return SpatialAnswer.NO_DATA, "the node is not configured: no cameras are subscribed"
-        unknown = [name for name in request.cameras if name not in self._params.cameras]
-        if unknown:
-            return (
-                SpatialAnswer.INVALID_QUERY,
-                f"unknown cameras {unknown}; this node has {list(self._params.cameras)}",
+    async def _in_thread(self, threads: ThreadPoolExecutor, function, *args, **kwargs):
+        """Run ``function`` in one of ``threads`` and await its result without blocking the executor."""
+        executor = self.executor
+        future: Future = Future(executor=executor)
+
+        def settle(done) -> None:
+            error = done.exception()
+            if error is None:
+                future.set_result(done.result())
+            else:
+                future.set_exception(error)
+            executor.wake()
+
+        threads.submit(function, *args, **kwargs).add_done_callback(settle)
+        return await future
+
+    def _not_configured(self, request, query_id: str, started: float) -> SpatialAnswer:
+        return error_answer(
+            request,
+            query_id=query_id,
+            error_code=SpatialAnswer.NO_DATA,
+            error_message="the node is not configured: no cameras are subscribed",
+            frame_id=request.target_frame,
+            elapsed_s=time.monotonic() - started,
+            clock=self.get_clock(),
+        )
+
+    # Outputs ---------------------------------------------------------------------------------------
+
+    def _publish(self, result: QueryResult) -> None:
+        answer = result.answer
+        publishers = self._outputs
+        if not publishers:
+            return
+        publishers["answers"].publish(answer)
+        if answer.error_code != SpatialAnswer.NONE:
+            self.get_logger().warning(f"query {answer.query_id}: {answer.error_message}")
+            return
+        self.get_logger().info(f"query {answer.query_id}: {answer.answer!r} ({answer.steps} steps)")
+        publishers["markers"].publish(answer_markers(answer))
+        publishers["objects"].publish(answer_poses(answer))
+        for path in answer_paths(answer):
+            publishers["trajectories"].publish(path)
+        if result.outcome is not None and result.outcome.last_shown_jpeg is not None:
+            publishers["debug_image"].publish(jpeg_to_image(result.outcome.last_shown_jpeg, answer.header))
+
+    def _publish_diagnostics(self) -> None:
+        if self._params is None or self._buffer is None:
+            return
+        params = self._params
+        health = NodeHealth(
+            cameras=self._buffer.stats(),
+            expected_cameras=params.cameras,
+            buffer_bytes=self._buffer.total_bytes,
+            buffer_cap_bytes=int(params.max_memory_mb * 2**20),
+            vlm=self._vlm,
+            perception=Reachability(False, "not started"),
+            warm_kernels=self._pool.warm_count if self._pool is not None else 0,
+            pool_size=params.pool_size,
+            queries_running=self._running,
+            max_queries=params.max_concurrent_queries,
+        )
+        self._diagnostics.publish(
+            diagnostic_array(
+                health, self.get_fully_qualified_name(), "spatialclaw", self.get_clock().now().to_msg()
             )
-        cameras = list(request.cameras) or list(self._params.cameras)
-        if not self._buffer.cameras_with_frames() & set(cameras):
-            waiting = self._ingest.waiting_topics()
-            return (
-                SpatialAnswer.NO_DATA,
-                f"no frames yet from cameras {cameras}; waiting on topics: {', '.join(waiting)}",
-            )
-        return SpatialAnswer.AGENT_FAILED, "answering from frames is not available in this build"
+        )
+
+
+def trace_directory(parameter: str) -> Path:
+    """The trace directory: the parameter, else ``$ROS_HOME/spatialclaw/traces`` (``~/.ros`` by default)."""
+    if parameter:
+        return Path(parameter).expanduser()
+    ros_home = os.environ.get("ROS_HOME") or str(Path.home() / ".ros")
+    return Path(ros_home) / "spatialclaw" / "traces"
+
+
+def jpeg_to_image(jpeg: bytes, header) -> Image:
+    """A ``sensor_msgs/Image`` (rgb8) of JPEG bytes, with ``header``."""
+    bgr = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
+    fields = numpy_to_image(np.ascontiguousarray(bgr[:, :, ::-1]), "rgb8")
+    return Image(header=header, **fields.as_kwargs())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the node until SIGINT or SIGTERM; returns the process exit status."""
     rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.ALL)
     node = SpatialAgentNode()
-    executor = MultiThreadedExecutor(num_threads=4)
+    executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:
         if node.autostart:
@@ -244,6 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        node.trigger_shutdown()
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()

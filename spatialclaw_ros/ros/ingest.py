@@ -306,9 +306,17 @@ class CameraIngest:
         if self._tf is not None:
             self._tf.close()
 
-    def waiting_topics(self) -> list[str]:
-        """Resolved names of the subscribed topics that have not delivered a message yet."""
-        return [s.topic_name for topic, s in self._subscriptions.items() if topic not in self._seen]
+    def waiting_topics(self, cameras: Sequence[str] | None = None) -> list[str]:
+        """Resolved names of the subscribed topics that have not delivered a message yet.
+
+        With ``cameras``, only those cameras' topics (the pose topic belongs to no camera).
+        """
+        prefixes = None if cameras is None else tuple(f"{name}/" for name in cameras)
+        return [
+            subscription.topic_name
+            for topic, subscription in self._subscriptions.items()
+            if topic not in self._seen and (prefixes is None or topic.startswith(prefixes))
+        ]
 
     def _subscribe(self, msg_type: Any, topic: str, callback: Callable[[Any], None], raw: bool) -> None:
         seen = self._seen

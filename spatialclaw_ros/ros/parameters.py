@@ -137,6 +137,26 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         int_range=(0, 16),
     ),
     ParameterSpec(
+        "kernel.python",
+        "/opt/spatialclaw/kernel-env/bin/python",
+        "Interpreter of the kernels' own Python environment (no ROS; scripts/setup_sandbox.sh makes it).",
+        read_only=True,
+    ),
+    ParameterSpec(
+        "trace.dir",
+        "",
+        "Directory of the per-query traces (JSONL + HTML report); empty: $ROS_HOME/spatialclaw/traces "
+        "(~/.ros/spatialclaw/traces).",
+        read_only=True,
+    ),
+    ParameterSpec(
+        "trace.max_mb",
+        500.0,
+        "Total size of the trace directory, MiB; the oldest traces are deleted beyond it.",
+        read_only=True,
+        float_range=(1.0, 1_000_000.0),
+    ),
+    ParameterSpec(
         "buffer.keyframe_hz",
         2.0,
         "Most frames kept per camera per second (the latest frame is always kept).",
@@ -189,6 +209,9 @@ class AgentParameters:
     max_frames: int
     sandbox_mode: str
     pool_size: int
+    kernel_python: str
+    trace_dir: str
+    trace_max_mb: float
     keyframe_hz: float
     history_s: float
     max_memory_mb: float
@@ -241,6 +264,9 @@ def read_parameters(node: Node) -> AgentParameters:
         max_frames=values["agent.max_frames"],
         sandbox_mode=values["kernel.sandbox"],
         pool_size=values["kernel.pool_size"],
+        kernel_python=values["kernel.python"],
+        trace_dir=values["trace.dir"],
+        trace_max_mb=values["trace.max_mb"],
         keyframe_hz=values["buffer.keyframe_hz"],
         history_s=values["buffer.history_s"],
         max_memory_mb=values["buffer.max_memory_mb"],

@@ -1,0 +1,181 @@
+"""One query from request to SpatialAnswer: checks, snapshot, sandboxed kernel, agent, conversion.
+
+Runs in a worker thread (never in an executor callback of ingest); blocking; thread-safe. Every failure
+becomes an answer with an error code, never an exception out of :meth:`QueryRunner.run`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rclpy.clock import Clock
+from rclpy.impl.rcutils_logger import RcutilsLogger
+
+from spatialclaw_ros.agent import Agent, CancelToken, Progress, ProgressCallback, QueryOutcome, QueryRequest
+from spatialclaw_ros.frames import FrameBuffer, FrameDecodeError, NoFramesError, write_snapshot
+from spatialclaw_ros.msg import SpatialAnswer
+from spatialclaw_ros.ros.answers import error_answer, request_problem, seconds_to_duration
+from spatialclaw_ros.ros.conversions import fill_answer
+from spatialclaw_ros.sandbox import KernelPool, SandboxError
+
+
+@dataclass(frozen=True)
+class QueryDefaults:
+    """What a request's zero/empty fields stand for."""
+
+    cameras: tuple[str, ...]
+    target_frame: str
+    max_frames: int
+    timeout_s: float
+    max_steps: int
+    sandbox_off: bool
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The answer, and the outcome behind it when the agent ran (for the debug image and logs)."""
+
+    answer: SpatialAnswer
+    outcome: QueryOutcome | None
+
+
+class QueryRunner:
+    """Answers requests from the frame buffer through a kernel of the pool and the agent."""
+
+    def __init__(
+        self,
+        *,
+        buffer: FrameBuffer,
+        pool: KernelPool | None,
+        pool_error: str,
+        agent: Agent,
+        defaults: QueryDefaults,
+        waiting_topics: Callable[[Sequence[str]], Sequence[str]],
+        clock: Clock,
+        logger: RcutilsLogger,
+    ) -> None:
+        self._buffer = buffer
+        self._pool = pool
+        self._pool_error = pool_error
+        self._agent = agent
+        self._defaults = defaults
+        self._waiting_topics = waiting_topics
+        self._clock = clock
+        self._logger = logger
+
+    def run(
+        self,
+        request,
+        *,
+        query_id: str,
+        started: float,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> QueryResult:
+        """Answer ``request`` (a SpatialQuery service request or action goal).
+
+        ``started`` is the ``time.monotonic()`` of the request's arrival: ``elapsed`` counts from it and
+        the time budget too.
+        """
+        timeout_s = request.timeout_s or self._defaults.timeout_s
+        target_frame = request.target_frame or self._defaults.target_frame
+
+        def failed(code: int, message: str) -> QueryResult:
+            answer = error_answer(
+                request,
+                query_id=query_id,
+                error_code=code,
+                error_message=message,
+                frame_id=target_frame,
+                elapsed_s=time.monotonic() - started,
+                clock=self._clock,
+            )
+            return QueryResult(answer, None)
+
+        problem = request_problem(request)
+        if problem is not None:
+            return failed(SpatialAnswer.INVALID_QUERY, problem)
+        unknown = [name for name in request.cameras if name not in self._defaults.cameras]
+        if unknown:
+            return failed(
+                SpatialAnswer.INVALID_QUERY,
+                f"unknown cameras {unknown}; this node has {list(self._defaults.cameras)}",
+            )
+        cameras = tuple(request.cameras) or self._defaults.cameras
+        if not self._buffer.cameras_with_frames() & set(cameras):
+            return failed(
+                SpatialAnswer.NO_DATA,
+                f"no frames yet from cameras {list(cameras)}; waiting on topics: "
+                + ", ".join(self._waiting_topics(cameras)),
+            )
+        if self._defaults.sandbox_off:
+            self._logger.warning(
+                f"query {query_id}: kernel.sandbox is OFF: model-written code runs unconfined on this machine"
+            )
+        if self._pool is None:
+            return failed(SpatialAnswer.SANDBOX_ERROR, f"the sandbox is unavailable: {self._pool_error}")
+        _report(progress, "kernel", "acquiring a kernel", self._defaults.max_steps, started)
+        try:
+            kernel = self._pool.acquire(timeout_s=max(1.0, timeout_s - (time.monotonic() - started)))
+        except SandboxError as error:
+            return failed(SpatialAnswer.SANDBOX_ERROR, f"no sandboxed kernel: {error}")
+        try:
+            _report(progress, "snapshot", "writing the frames", self._defaults.max_steps, started)
+            try:
+                index = write_snapshot(
+                    self._buffer,
+                    kernel.snapshot_dir,
+                    cameras=cameras,
+                    window_s=request.window_s,
+                    max_frames=request.max_frames or self._defaults.max_frames,
+                    target_frame=target_frame,
+                )
+            except (NoFramesError, FrameDecodeError) as error:
+                return failed(SpatialAnswer.NO_DATA, str(error))
+            if target_frame and index.world_frame != target_frame:
+                reasons = "; ".join(index.errors) or "no camera pose in that frame"
+                return failed(
+                    SpatialAnswer.TF_ERROR, f"cannot express the frames in {target_frame!r}: {reasons}"
+                )
+            for problem in index.errors:
+                self._logger.warning(f"query {query_id}: snapshot: {problem}")
+            remaining_s = max(0.1, timeout_s - (time.monotonic() - started))
+            outcome = self._agent.run(
+                QueryRequest(
+                    question=request.question,
+                    answer_type=request.answer_type,
+                    choices=tuple(request.choices),
+                    target_frame=index.world_frame,
+                    code=request.code,
+                    timeout_s=remaining_s,
+                    query_id=query_id,
+                ),
+                kernel,
+                progress=progress,
+                cancel=cancel,
+            )
+        finally:
+            kernel.close()
+        return QueryResult(self._answer(request, outcome, index.world_frame, started), outcome)
+
+    def _answer(self, request, outcome: QueryOutcome, frame_id: str, started: float) -> SpatialAnswer:
+        answer = SpatialAnswer()
+        answer.header.stamp = self._clock.now().to_msg()
+        answer.header.frame_id = frame_id
+        answer.query_id = outcome.query_id
+        answer.question = request.question
+        answer.error_code = getattr(SpatialAnswer, outcome.error_code)
+        answer.error_message = outcome.error_message
+        fill_answer(answer, outcome, T_target_world=np.eye(4))
+        answer.elapsed = seconds_to_duration(time.monotonic() - started)
+        return answer
+
+
+def _report(
+    progress: ProgressCallback | None, stage: str, summary: str, max_steps: int, started: float
+) -> None:
+    if progress is not None:
+        progress(Progress(stage, 0, max_steps, summary, time.monotonic() - started))
