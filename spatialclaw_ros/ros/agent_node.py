@@ -48,6 +48,7 @@ from spatialclaw_ros.action import SpatialQuery as SpatialQueryAction
 from spatialclaw_ros.agent import Agent, AgentSettings, CancelToken, LLMSettings, Progress
 from spatialclaw_ros.frames import FrameBuffer, numpy_to_image
 from spatialclaw_ros.msg import SpatialAnswer
+from spatialclaw_ros.perception import PerceptionSettings
 from spatialclaw_ros.ros.answers import error_answer, new_query_id
 from spatialclaw_ros.ros.diagnostics import NodeHealth, Reachability, diagnostic_array
 from spatialclaw_ros.ros.ingest import CameraIngest, declare_ingest_parameters
@@ -59,13 +60,14 @@ from spatialclaw_ros.ros.parameters import (
     read_parameters,
     validate_parameters,
 )
+from spatialclaw_ros.ros.perception_link import PerceptionLink, PerceptionLinkError, open_perception
 from spatialclaw_ros.ros.queries import QueryDefaults, QueryResult, QueryRunner
 from spatialclaw_ros.sandbox import KernelPool, SandboxError, SandboxSettings
 from spatialclaw_ros.srv import SpatialQuery as SpatialQueryService
 
 NODE_NAME = "spatial_agent"
 DIAGNOSTICS_PERIOD_S = 1.0
-SLOT_WAITERS = 16
+BACKGROUND_THREADS = 16
 
 # Late joiners (rviz, a planner starting after the answer) still get the last answer.
 LATCHED_QOS = QoSProfile(
@@ -92,12 +94,14 @@ class SpatialAgentNode(LifecycleNode):
         self._agent: Agent | None = None
         self._runner: QueryRunner | None = None
         self._workers: ThreadPoolExecutor | None = None
-        self._slot_waiters: ThreadPoolExecutor | None = None
+        self._background: ThreadPoolExecutor | None = None
         self._slots: threading.BoundedSemaphore | None = None
         self._running = 0
         self._running_lock = threading.Lock()
         self._cancel_tokens: dict[bytes, CancelToken] = {}
         self._vlm = Reachability(False, "not checked yet")
+        self._perception: PerceptionLink | None = None
+        self._perception_health = Reachability(False, "not started")
         self._entities: list = []
         self._outputs: dict[str, object] = {}
 
@@ -121,6 +125,7 @@ class SpatialAgentNode(LifecycleNode):
             self.get_logger().error(f"configure failed: {error}")
             return TransitionCallbackReturn.FAILURE
         self._params, self._buffer, self._ingest = params, buffer, ingest
+        self._perception = self._open_perception(params)
         pool, pool_error = self._start_pool(params)
         self._pool = pool
         self._agent = Agent(
@@ -154,8 +159,8 @@ class SpatialAgentNode(LifecycleNode):
             logger=self.get_logger(),
         )
         self._workers = ThreadPoolExecutor(params.max_concurrent_queries, thread_name_prefix="query")
-        # Service calls wait for a free query slot here, never in a query worker.
-        self._slot_waiters = ThreadPoolExecutor(SLOT_WAITERS, thread_name_prefix="query_wait")
+        # Service calls wait for a free query slot here (never in a query worker), and health checks run here.
+        self._background = ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="background")
         self._slots = threading.BoundedSemaphore(params.max_concurrent_queries)
         self._create_interfaces()
         self.get_logger().info(f"configured: cameras {list(params.cameras)}")
@@ -184,11 +189,38 @@ class SpatialAgentNode(LifecycleNode):
         self._release()
         return TransitionCallbackReturn.SUCCESS
 
-    def _start_pool(self, params: AgentParameters) -> tuple[KernelPool | None, str]:
-        pool = KernelPool(
-            SandboxSettings(mode=params.sandbox_mode, kernel_python=params.kernel_python),
-            size=params.pool_size,
+    def _open_perception(self, params: AgentParameters) -> PerceptionLink | None:
+        settings = PerceptionSettings(
+            segmenter=params.perception_segmenter,
+            depth=params.perception_depth,
+            reconstructor=params.perception_reconstructor,
+            device=params.perception_device,
+            sam3_model=params.sam3_model,
+            da3_depth_model=params.da3_depth_model,
+            da3_reconstruct_model=params.da3_reconstruct_model,
         )
+        try:
+            link = open_perception(params.perception_url, settings)
+        except (PerceptionLinkError, RuntimeError) as error:
+            self._perception_health = Reachability(False, str(error))
+            self.get_logger().error(
+                f"perception unavailable, tools.* will answer PERCEPTION_UNAVAILABLE: {error}"
+            )
+            return None
+        reachable, detail = link.health()
+        self._perception_health = Reachability(reachable, detail)
+        self.get_logger().info(f"perception at {link.socket_path}: {detail}")
+        return link
+
+    def _start_pool(self, params: AgentParameters) -> tuple[KernelPool | None, str]:
+        link = self._perception
+        settings = SandboxSettings(
+            mode=params.sandbox_mode,
+            kernel_python=params.kernel_python,
+            binds=(link.bind,) if link is not None else (),
+            environment=link.environment if link is not None else (),
+        )
+        pool = KernelPool(settings, size=params.pool_size)
         try:
             pool.start()
         except SandboxError as error:
@@ -243,7 +275,7 @@ class SpatialAgentNode(LifecycleNode):
             self._ingest.stop()
         for token in list(self._cancel_tokens.values()):
             token.cancel()
-        for threads in (self._workers, self._slot_waiters):
+        for threads in (self._workers, self._background):
             if threads is not None:
                 threads.shutdown(wait=True, cancel_futures=True)
         for entity in self._entities:
@@ -260,9 +292,11 @@ class SpatialAgentNode(LifecycleNode):
             self._pool.close()
         if self._agent is not None:
             self._agent.close()
+        if self._perception is not None:
+            self._perception.close()
         self._entities, self._outputs = [], {}
-        self._ingest = self._buffer = self._pool = self._agent = self._runner = None
-        self._workers = self._slot_waiters = None
+        self._ingest = self._buffer = self._pool = self._agent = self._runner = self._perception = None
+        self._workers = self._background = None
         self._params = None
 
     # Parameters ------------------------------------------------------------------------------------
@@ -282,7 +316,7 @@ class SpatialAgentNode(LifecycleNode):
             response.result = self._not_configured(request, query_id, started)
             return response
         timeout_s = request.timeout_s or self._params.timeout_s
-        if not await self._in_thread(self._slot_waiters, self._slots.acquire, timeout=timeout_s):
+        if not await self._in_thread(self._background, self._slots.acquire, timeout=timeout_s):
             response.result = error_answer(
                 request,
                 query_id=query_id,
@@ -415,9 +449,16 @@ class SpatialAgentNode(LifecycleNode):
         if result.outcome is not None and result.outcome.last_shown_jpeg is not None:
             publishers["debug_image"].publish(jpeg_to_image(result.outcome.last_shown_jpeg, answer.header))
 
+    def _refresh_perception_health(self, link: PerceptionLink) -> None:
+        """Ask the service for its health (in a background thread: it may take up to 2 s)."""
+        reachable, detail = link.health()
+        self._perception_health = Reachability(reachable, detail)
+
     def _publish_diagnostics(self) -> None:
         if self._params is None or self._buffer is None:
             return
+        if self._perception is not None and self._background is not None:
+            self._background.submit(self._refresh_perception_health, self._perception)
         params = self._params
         health = NodeHealth(
             cameras=self._buffer.stats(),
@@ -425,7 +466,7 @@ class SpatialAgentNode(LifecycleNode):
             buffer_bytes=self._buffer.total_bytes,
             buffer_cap_bytes=int(params.max_memory_mb * 2**20),
             vlm=self._vlm,
-            perception=Reachability(False, "not started"),
+            perception=self._perception_health,
             warm_kernels=self._pool.warm_count if self._pool is not None else 0,
             pool_size=params.pool_size,
             queries_running=self._running,

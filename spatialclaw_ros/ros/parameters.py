@@ -17,6 +17,9 @@ from rcl_interfaces.msg import (
 from rclpy.node import Node
 
 SANDBOX_MODES = ("strict", "off")
+SEGMENTERS = ("sam3", "labels", "none")
+DEPTH_BACKENDS = ("da3", "sensor", "none")
+RECONSTRUCTORS = ("da3", "none")
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,57 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
         "perception.url",
         "",
-        "Perception service URL (http://host:port or unix:///path.sock); empty: start the local service.",
+        "Perception service: empty: start the local service; unix:///path.sock: a service already running "
+        "on this machine (kernels have no network, so only a Unix socket reaches them).",
+        read_only=True,
+    ),
+    ParameterSpec(
+        "perception.segmenter",
+        "sam3",
+        "Segmentation backend of tools.segment/track: sam3 (text prompts), labels (simulator instance-label "
+        "images, NAME.labels) or none.",
+        read_only=True,
+        choices=SEGMENTERS,
+    ),
+    ParameterSpec(
+        "perception.depth",
+        "da3",
+        "Depth of tools.depth for frames without sensor depth: da3 (Depth-Anything-3 metric), sensor "
+        "(registered depth only) or none.",
+        read_only=True,
+        choices=DEPTH_BACKENDS,
+    ),
+    ParameterSpec(
+        "perception.reconstructor",
+        "da3",
+        "Backend of tools.reconstruct: da3 (multi-view Depth-Anything-3) or none.",
+        read_only=True,
+        choices=RECONSTRUCTORS,
+    ),
+    ParameterSpec(
+        "perception.device",
+        "auto",
+        "Torch device of the perception models: auto (CUDA when available), cpu, cuda or cuda:N.",
+        read_only=True,
+    ),
+    ParameterSpec(
+        "perception.sam3_model",
+        "facebook/sam3",
+        "SAM3 weights: a local directory or a Hugging Face model id in the local cache (gated: accept the "
+        "licence, then `hf download facebook/sam3`).",
+        read_only=True,
+    ),
+    ParameterSpec(
+        "perception.da3_depth_model",
+        "depth-anything/DA3METRIC-LARGE",
+        "Single-image metric depth weights (directory or cached model id; DA3METRIC-LARGE is Apache-2.0).",
+        read_only=True,
+    ),
+    ParameterSpec(
+        "perception.da3_reconstruct_model",
+        "depth-anything/DA3-BASE",
+        "Multi-view weights (DA3-SMALL and DA3-BASE are Apache-2.0; larger presets are CC BY-NC 4.0, "
+        "non-commercial).",
         read_only=True,
     ),
 )
@@ -217,6 +270,13 @@ class AgentParameters:
     max_memory_mb: float
     max_concurrent_queries: int
     perception_url: str
+    perception_segmenter: str
+    perception_depth: str
+    perception_reconstructor: str
+    perception_device: str
+    sam3_model: str
+    da3_depth_model: str
+    da3_reconstruct_model: str
 
 
 def declare_parameters(node: Node) -> None:
@@ -227,9 +287,10 @@ def declare_parameters(node: Node) -> None:
 
 def validate_parameters(values: dict[str, Any]) -> str | None:
     """Check the constraints that descriptors cannot express; returns the reason a value is refused."""
-    mode = values.get("kernel.sandbox")
-    if mode is not None and mode not in SANDBOX_MODES:
-        return f"kernel.sandbox must be one of {', '.join(SANDBOX_MODES)}, not {mode!r}"
+    for spec in PARAMETERS:
+        value = values.get(spec.name)
+        if spec.choices and value is not None and value not in spec.choices:
+            return f"{spec.name} must be one of {', '.join(spec.choices)}, not {value!r}"
     cameras = values.get("cameras")
     if cameras is not None:
         if not cameras:
@@ -272,4 +333,11 @@ def read_parameters(node: Node) -> AgentParameters:
         max_memory_mb=values["buffer.max_memory_mb"],
         max_concurrent_queries=values["max_concurrent_queries"],
         perception_url=values["perception.url"],
+        perception_segmenter=values["perception.segmenter"],
+        perception_depth=values["perception.depth"],
+        perception_reconstructor=values["perception.reconstructor"],
+        perception_device=values["perception.device"],
+        sam3_model=values["perception.sam3_model"],
+        da3_depth_model=values["perception.da3_depth_model"],
+        da3_reconstruct_model=values["perception.da3_reconstruct_model"],
     )

@@ -367,6 +367,7 @@ def off_view(settings: SandboxSettings, dirs: KernelDirs) -> KernelView:
             compute_threads=settings.compute_threads,
         )
     )
+    env.update(settings.environment)
     env["TMPDIR"] = tempfile.gettempdir()
     return KernelView(
         scratch=str(dirs.scratch),
@@ -405,14 +406,17 @@ def bwrap_view(settings: SandboxSettings, staging: Staging, dirs: KernelDirs) ->
 
 def sandbox_env(settings: SandboxSettings) -> dict[str, str]:
     """The complete environment of a sandboxed kernel."""
-    return kernel_environ(
-        bin_dir=str(Path(settings.kernel_python).parent),
-        scratch=SCRATCH_MOUNT,
-        snapshot=SNAPSHOT_MOUNT,
-        services=SERVICES_MOUNT,
-        pythonpath=LIB_MOUNT,
-        compute_threads=settings.compute_threads,
-    )
+    return {
+        **kernel_environ(
+            bin_dir=str(Path(settings.kernel_python).parent),
+            scratch=SCRATCH_MOUNT,
+            snapshot=SNAPSHOT_MOUNT,
+            services=SERVICES_MOUNT,
+            pythonpath=LIB_MOUNT,
+            compute_threads=settings.compute_threads,
+        ),
+        **dict(settings.environment),
+    }
 
 
 def check_socket_path(conn_dir: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
+
+from spatialclaw_ros.sandbox._env import is_forbidden_env_key
 
 SNAPSHOT_MOUNT = "/snapshot"
 SCRATCH_MOUNT = "/scratch"
@@ -49,6 +52,38 @@ np.random.seed(int.from_bytes(_os.urandom(4), "little"))
 del _os, _random
 """
 
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+# Set by the sandbox itself (paths, threads, locale) or loader/interpreter controls.
+_RESERVED_ENV = frozenset(
+    [
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "IPYTHONDIR",
+        "MPLCONFIGDIR",
+        "XDG_CACHE_HOME",
+        "XDG_CONFIG_HOME",
+        "MPLBACKEND",
+        "PYTHONPATH",
+        "PYTHONNOUSERSITE",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONHOME",
+        "PYTHONSTARTUP",
+        "LANG",
+        "LC_ALL",
+        "TERM",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "SPATIALCLAW_SCRATCH",
+        "SPATIALCLAW_SNAPSHOT",
+        "SPATIALCLAW_SERVICES",
+        "JPY_PARENT_PID",
+    ]
+)
 DEFAULT_KERNEL_PYTHON = "/opt/spatialclaw/kernel-env/bin/python"
 DEFAULT_SANDBOX_USER = "spatialclaw-sandbox"
 
@@ -94,6 +129,8 @@ class SandboxSettings:
     it; it must be world-readable, without ROS); ``sandbox_user`` the unprivileged user kernels run as when
     the node runs as root. ``launcher`` picks ``bwrap``, ``python`` (fallback) or ``auto`` (bwrap when it
     works). ``work_dir`` holds the per-kernel directories (default: the system temporary directory).
+    ``environment`` adds non-secret variables to every kernel's environment (e.g. where a bound service
+    socket lives); names of secrets, ROS/DDS settings and the sandbox's own variables are refused.
     """
 
     mode: Literal["strict", "off"] = "strict"
@@ -105,6 +142,7 @@ class SandboxSettings:
     output_max_chars: int = 20_000
     display_max_bytes: int = 8_000_000
     binds: tuple[Bind, ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()
     preload: str = DEFAULT_PRELOAD
     kernel_python: str = DEFAULT_KERNEL_PYTHON
     sandbox_user: str = DEFAULT_SANDBOX_USER
@@ -141,6 +179,12 @@ class SandboxSettings:
             raise ValueError("SandboxSettings.max_open_files must be at least 64 (ipykernel needs ~40)")
         if self.memory_mb < 512:
             raise ValueError("SandboxSettings.memory_mb must be at least 512 (the preload needs ~400)")
+        for name, _value in self.environment:
+            if not _ENV_NAME.fullmatch(name) or name in _RESERVED_ENV or is_forbidden_env_key(name):
+                raise ValueError(
+                    f"SandboxSettings.environment may not set {name!r}: kernels never see secrets, ROS "
+                    "configuration or the variables the sandbox itself sets"
+                )
         targets = [bind.sandbox_path for bind in self.binds]
         if len(set(targets)) != len(targets):
             raise ValueError(f"SandboxSettings.binds name a sandbox path twice: {targets}")

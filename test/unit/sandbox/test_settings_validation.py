@@ -28,3 +28,14 @@ def test_relative_bind_target_is_rejected():
 def test_duplicate_bind_targets_are_rejected():
     with pytest.raises(ValueError, match="twice"):
         SandboxSettings(binds=(Bind(Path("/a"), "/run/perception"), Bind(Path("/b"), "/run/perception")))
+
+
+@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "ROS_DOMAIN_ID", "PYTHONPATH", "LD_PRELOAD", "lower"])
+def test_environment_refuses_secrets_ros_and_sandbox_variables(name):
+    with pytest.raises(ValueError, match="environment"):
+        SandboxSettings(environment=((name, "x"),))
+
+
+def test_environment_accepts_a_plain_setting():
+    settings = SandboxSettings(environment=(("SPATIALCLAW_PERCEPTION_SOCKET", "/run/perception/p.sock"),))
+    assert dict(settings.environment)["SPATIALCLAW_PERCEPTION_SOCKET"] == "/run/perception/p.sock"
