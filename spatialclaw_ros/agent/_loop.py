@@ -196,6 +196,7 @@ class _Query:
         self.steps = 0
         self.failures = 0
         self.images_shown = 0
+        self.last_shown_jpeg: bytes | None = None
         self.vlm_asks = 0
         self.first_request_s: float | None = None
         self.perception_unavailable = False
@@ -291,6 +292,7 @@ class _Query:
             trace_uri=self.trace.uri,
             final_fallback=bool(answer is not None and answer.final and code == ErrorCode.NONE),
             tokens={role: (counts[0], counts[1]) for role, counts in self.tokens.items()},
+            last_shown_jpeg=self.last_shown_jpeg,
         )
         self.trace.event(
             "outcome",
@@ -650,6 +652,7 @@ class _Query:
                 notes.append(f"An image could not be decoded: {error}")
                 continue
             self.images_shown += 1
+            self.last_shown_jpeg = images[-1].jpeg
         if dropped:
             notes.append(
                 f"{dropped} image(s) not shown: at most {self.settings.max_images_per_step} per step and "

@@ -93,7 +93,8 @@ class QueryOutcome:
     Geometry is in ``world_frame`` (the snapshot's world frame). ``source_stamps`` are the frames'
     stamps (seconds, oldest first). ``final_fallback`` is True when the answer came from the one
     answer-only call after the step or time budget ran out. ``tokens`` maps each role to
-    ``(prompt_tokens, completion_tokens)``.
+    ``(prompt_tokens, completion_tokens)``. ``last_shown_jpeg`` is the last image a cell passed to
+    ``show()`` (as the model saw it), for the node's debug image.
     """
 
     query_id: str
@@ -111,6 +112,7 @@ class QueryOutcome:
     trace_uri: str
     final_fallback: bool = False
     tokens: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    last_shown_jpeg: bytes | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:

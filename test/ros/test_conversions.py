@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from spatialclaw_ros.agent import ErrorCode, MeasurementResult, ObjectResult, QueryOutcome, TrajectoryResult
 from spatialclaw_ros.geometry import make_transform, rotation_about_axis
 from spatialclaw_ros.msg import Measurement, SpatialAnswer
 from spatialclaw_ros.ros.conversions import fill_answer, seconds_to_time
@@ -16,40 +17,53 @@ pytestmark = pytest.mark.ros
 # Target frame = world turned +90° about z and shifted 1 m along x: world (1, 0, 0) → target (1, 1, 0).
 T_TARGET_WORLD = make_transform(rotation_about_axis([0.0, 0.0, 1.0], math.pi / 2), [1.0, 0.0, 0.0])
 
-PAYLOAD = {
-    "answer": "2.0",
-    "value": 2.0,
-    "measurements": [
-        {
-            "name": "a_to_b",
-            "type": "distance",
-            "value": 2.0,
-            "unit": "m",
-            "stddev": None,
-            "subjects": ["a", "b"],
-            "points": [[1.0, 0.0, 0.0], [3.0, 0.0, 0.0]],
-        }
-    ],
-    "objects": [
-        {
-            "id": "box_0",
-            "label": "box",
-            "center": [1.0, 0.0, 0.5],
-            "size": [0.4, 0.2, 1.0],
-            "orientation_xyzw": [0.0, 0.0, 0.0, 1.0],
-            "score": 0.8,
-        }
-    ],
-    "trajectories": [
-        {"id": "person_0", "label": "person", "stamps": [10.0, 10.5], "positions": [[0, 0, 0], [1, 0, 0]]}
-    ],
-}
+OUTCOME = QueryOutcome(
+    query_id="q",
+    question="how far?",
+    answer="2.0",
+    error_code=ErrorCode.NONE,
+    error_message="",
+    measurements=(
+        MeasurementResult(
+            name="a_to_b",
+            type="distance",
+            value=2.0,
+            unit="m",
+            stddev=math.nan,
+            subjects=("a", "b"),
+            points=np.array([[1.0, 0.0, 0.0], [3.0, 0.0, 0.0]]),
+        ),
+    ),
+    objects=(
+        ObjectResult(
+            id="box_0",
+            label="box",
+            center=np.array([1.0, 0.0, 0.5]),
+            size=np.array([0.4, 0.2, 1.0]),
+            orientation_xyzw=np.array([0.0, 0.0, 0.0, 1.0]),
+            score=0.8,
+        ),
+    ),
+    trajectories=(
+        TrajectoryResult(
+            id="person_0",
+            label="person",
+            stamps=np.array([10.0, 10.5]),
+            positions=np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]),
+        ),
+    ),
+    source_stamps=(12.25, 11.0),
+    world_frame="map",
+    steps=3,
+    elapsed_s=1.5,
+    trace_uri="file:///tmp/trace/report.html",
+)
 
 
 def filled() -> SpatialAnswer:
     answer = SpatialAnswer()
     answer.header.frame_id = "target"
-    return fill_answer(answer, PAYLOAD, T_target_world=T_TARGET_WORLD, measured_stamp_s=12.25)
+    return fill_answer(answer, OUTCOME, T_target_world=T_TARGET_WORLD)
 
 
 def test_measurement_points_move_into_the_target_frame():
@@ -81,10 +95,15 @@ def test_trajectory_keeps_each_position_stamp():
     assert trajectory.path.header.frame_id == "target"
 
 
-def test_answer_text_and_bad_transform():
-    assert filled().answer == "2.0"
+def test_answer_text_stamps_steps_and_trace():
+    answer = filled()
+    assert (answer.answer, answer.steps, answer.trace_uri) == ("2.0", 3, "file:///tmp/trace/report.html")
+    assert [(t.sec, t.nanosec) for t in answer.source_stamps] == [(11, 0), (12, 250_000_000)]
+
+
+def test_bad_transform_is_refused():
     with pytest.raises(ValueError, match="4×4"):
-        fill_answer(SpatialAnswer(), PAYLOAD, T_target_world=np.eye(3), measured_stamp_s=0.0)
+        fill_answer(SpatialAnswer(), OUTCOME, T_target_world=np.eye(3))
 
 
 def test_seconds_to_time_rounds_to_the_nanosecond():
