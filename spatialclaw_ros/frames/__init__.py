@@ -1,15 +1,16 @@
-"""Camera frames without ROS: image/depth codecs (REP-118), the frame buffer and query snapshots.
+"""Camera frames without ROS: image/depth/label codecs (REP-118), the frame buffer and query snapshots.
 
 The node hands every incoming camera message to a :class:`FrameBuffer` (raw, undecoded); a query
 calls :func:`write_snapshot` to decode the frames it needs into a directory that the kernel reads
 through :mod:`spatialclaw_ros.runtime.frames`.
 """
 
-from ._buffer import CameraStats, FrameBuffer, SelectedFrame
+from ._buffer import CameraStats, FrameBuffer, SelectedFrame, parse_label_map
 from ._cdr import CompressedImageView, ImageView, parse_compressed_image, parse_image
 from ._codecs import (
     COLOR_ENCODINGS,
     DEPTH_ENCODINGS,
+    LABEL_ENCODINGS,
     CompressedFields,
     ImageFields,
     check_compressed,
@@ -19,6 +20,7 @@ from ._codecs import (
     decode_compressed_color,
     decode_compressed_depth,
     decode_depth,
+    decode_labels,
     depth_to_compressed,
     depth_to_image,
     image_to_numpy,
@@ -38,6 +40,7 @@ from ._snapshot import SnapshotFrame, SnapshotIndex, reproject_depth, resample_d
 __all__ = [
     "COLOR_ENCODINGS",
     "DEPTH_ENCODINGS",
+    "LABEL_ENCODINGS",
     "CameraStats",
     "CompressedFields",
     "CompressedImageView",
@@ -60,12 +63,14 @@ __all__ = [
     "decode_compressed_color",
     "decode_compressed_depth",
     "decode_depth",
+    "decode_labels",
     "depth_to_compressed",
     "depth_to_image",
     "image_to_numpy",
     "numpy_to_image",
     "parse_compressed_image",
     "parse_image",
+    "parse_label_map",
     "pose_matrix",
     "reproject_depth",
     "resample_depth",

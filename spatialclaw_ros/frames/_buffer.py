@@ -1,11 +1,13 @@
 """FrameBuffer: the node's thread-safe memory of recent camera messages, kept raw until a query.
 
 Per camera it keeps key frames (at most ``keyframe_hz`` per second of image stamps) plus always
-the latest frame, each with the depth message whose stamp is nearest (within
-``depth_tolerance_s``). Frames older than ``history_s`` (by the camera's newest stamp) are
-evicted, and the total payload held never exceeds ``max_memory_mb`` (oldest received evicted
-first). Adding a frame parses only the message header: the pixels stay in the received buffer
-and are decoded by :func:`~spatialclaw_ros.frames.write_snapshot` when a query needs them.
+the latest frame, each with the depth message and the instance-label image whose stamps are
+nearest (within ``depth_tolerance_s``), and the camera's latest label map (instance id → name,
+from a simulator's JSON ``{"id": "name"}``). Frames older than ``history_s`` (by the camera's
+newest stamp) are evicted, and the total payload held never exceeds ``max_memory_mb`` (oldest
+received evicted first). Adding a frame parses only the message header: the pixels stay in the
+received buffer and are decoded by :func:`~spatialclaw_ros.frames.write_snapshot` when a query
+needs them.
 
 Convention: stamps are integer nanoseconds of the clock that stamps the images (ROS time, or
 simulation time); ``received_ns`` is this process's monotonic clock.
@@ -13,13 +15,15 @@ simulation time); ``received_ns`` is this process's monotonic clock.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,15 +36,23 @@ _NS = 1_000_000_000
 _MB = 1024 * 1024
 _PENDING_DEPTH = 8
 _RATE_SAMPLES = 64
+_INSTANCE_ID = re.compile(r"-?[0-9]+")
+_MAX_LABEL_NAME = 256
+
+#: Streams paired with the colour frames by stamp; each names the ``_Entry`` slot that holds it.
+Paired = Literal["depth", "labels"]
 
 
 @dataclass(frozen=True)
 class CameraStats:
-    """Diagnostics of one camera's colour and depth streams since the buffer was created.
+    """Diagnostics of one camera's colour, depth and label streams since the buffer was created.
 
     Every colour message received ends up counted once as ``rejected`` (bad message), ``dropped``
     (superseded non-key frame), ``evicted`` (aged out or pushed out by the memory cap) or ``kept``
-    (held now): ``received == rejected + dropped + evicted + kept``.
+    (held now): ``received == rejected + dropped + evicted + kept``. ``depth_kept`` and
+    ``labels_kept`` count the kept frames that have a paired depth or label image;
+    ``label_map_size`` is the number of names in the current label map (0: none received), and
+    ``label_maps_rejected`` counts malformed label maps (the previous map stays in use).
     """
 
     received: int
@@ -56,12 +68,17 @@ class CameraStats:
     depth_kept: int
     depth_rejected: int
     camera_info: bool
+    labels_received: int = 0
+    labels_kept: int = 0
+    labels_rejected: int = 0
+    label_map_size: int = 0
+    label_maps_rejected: int = 0
 
 
 class _Entry:
     """One buffered message: the raw payload (or message object) and its bookkeeping."""
 
-    __slots__ = ("compressed", "depth", "message", "nbytes", "received_ns", "stamp_ns")
+    __slots__ = ("compressed", "depth", "labels", "message", "nbytes", "received_ns", "stamp_ns")
 
     def __init__(self, message: Any, stamp_ns: int, received_ns: int, nbytes: int, compressed: bool) -> None:
         self.message = message
@@ -70,9 +87,23 @@ class _Entry:
         self.nbytes = nbytes
         self.compressed = compressed
         self.depth: _Entry | None = None
+        self.labels: _Entry | None = None
+
+    def paired(self, stream: Paired) -> _Entry | None:
+        return self.depth if stream == "depth" else self.labels
+
+    def pair(self, stream: Paired, entry: _Entry | None) -> None:
+        if stream == "depth":
+            self.depth = entry
+        else:
+            self.labels = entry
 
     def total_bytes(self) -> int:
-        return self.nbytes + (self.depth.nbytes if self.depth is not None else 0)
+        return (
+            self.nbytes
+            + (self.depth.nbytes if self.depth is not None else 0)
+            + (self.labels.nbytes if self.labels is not None else 0)
+        )
 
 
 class _Camera:
@@ -81,7 +112,7 @@ class _Camera:
     def __init__(self) -> None:
         self.keyframes: deque[_Entry] = deque()
         self.latest: _Entry | None = None
-        self.pending_depth: deque[_Entry] = deque()
+        self.pending: dict[Paired, deque[_Entry]] = {"depth": deque(), "labels": deque()}
         self.last_keyframe_ns: int | None = None
         self.newest_ns: int | None = None
         self.color_info: Any = None
@@ -90,6 +121,9 @@ class _Camera:
         self.received_times: deque[int] = deque(maxlen=_RATE_SAMPLES)
         self.received = self.dropped = self.evicted = self.rejected = 0
         self.depth_received = self.depth_rejected = 0
+        self.labels_received = self.labels_rejected = 0
+        self.label_map: dict[int, str] = {}
+        self.label_maps_rejected = 0
         self.bytes = 0
         self.last_error: str | None = None
 
@@ -111,6 +145,41 @@ class SelectedFrame:
     color_info: Any
     depth_info: Any
     T_color_depth: np.ndarray | None
+    labels_message: Any = None
+    label_map: Mapping[int, str] = field(default_factory=dict)
+
+
+def parse_label_map(text: str | None, camera: str) -> dict[int, str]:
+    """Instance id → name of a simulator's label map, JSON ``{"id": "name", ...}``.
+
+    Ids are decimal integers written as strings (JSON object keys); names are non-empty strings
+    of at most 256 characters.
+
+    Raises:
+        FrameDecodeError: not JSON, not an object, a key that is not an integer, or a name that
+            is not a non-empty string (field ``labels.map``).
+    """
+    try:
+        document = json.loads(text)
+    except (TypeError, ValueError) as error:
+        raise FrameDecodeError(camera, "labels.map", f"not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise FrameDecodeError(
+            camera, "labels.map", f"expected a JSON object {{id: name}}, got {type(document).__name__}"
+        )
+    label_map: dict[int, str] = {}
+    for key, name in document.items():
+        if not _INSTANCE_ID.fullmatch(key):
+            raise FrameDecodeError(camera, "labels.map", f"key {key!r} is not an integer instance id")
+        if not isinstance(name, str) or not name.strip() or len(name) > _MAX_LABEL_NAME:
+            raise FrameDecodeError(
+                camera,
+                "labels.map",
+                f"name of id {key} must be a non-empty string of at most {_MAX_LABEL_NAME} characters, "
+                f"got {name!r}",
+            )
+        label_map[int(key)] = name
+    return label_map
 
 
 def _payload_size(message: Any) -> int:
@@ -119,14 +188,15 @@ def _payload_size(message: Any) -> int:
 
 
 class FrameBuffer:
-    """Thread-safe per-camera buffer of raw colour/depth messages with a key-frame policy.
+    """Thread-safe per-camera buffer of raw colour/depth/label messages with a key-frame policy.
 
     Args:
         keyframe_hz: most key frames kept per camera per second of stamps (0: only the latest
             frame; ``inf``: every frame).
         history_s: key frames older than this (relative to the camera's newest stamp) are evicted.
         max_memory_mb: hard cap on the payload bytes held by all cameras together (MiB).
-        depth_tolerance_s: largest stamp difference for pairing a depth message with a colour one.
+        depth_tolerance_s: largest stamp difference for pairing a depth or label image with a
+            colour one.
     """
 
     def __init__(
@@ -164,7 +234,7 @@ class FrameBuffer:
                 None if T_color_depth is None else np.asarray(T_color_depth, dtype=np.float64)
             )
 
-    def set_camera_info(self, camera: str, info: Any, stream: Stream = "color") -> None:
+    def set_camera_info(self, camera: str, info: Any, stream: Literal["color", "depth"] = "color") -> None:
         """Record the latest ``sensor_msgs/CameraInfo`` (any object with ``k``, ``width``, ``height``)."""
         with self._lock:
             state = self._cameras.setdefault(camera, _Camera())
@@ -195,6 +265,33 @@ class FrameBuffer:
         """Buffer a depth image (``16UC1``/``32FC1`` Image, or compressedDepth); see :meth:`add_image`."""
         return self._add(camera, message, "depth", compressed, received_ns)
 
+    def add_labels(self, camera: str, message: Any, *, received_ns: int | None = None) -> bool:
+        """Buffer an instance-label Image (``mono8``/``mono16``/``16UC1``/``32SC1``); see :meth:`add_image`.
+
+        It is paired with the colour frame of nearest stamp like depth; its size is checked
+        against the colour image when a snapshot decodes it.
+        """
+        return self._add(camera, message, "labels", False, received_ns)
+
+    def set_label_map(self, camera: str, message: Any) -> bool:
+        """Replace the camera's label map from a ``std_msgs/String`` (or ``str``) holding ``{"id": "name"}``.
+
+        Returns whether it was accepted; a malformed map is counted in ``label_maps_rejected``,
+        its reason becomes ``last_error``, and the previous map stays in use.
+        """
+        text = message if isinstance(message, str) else getattr(message, "data", None)
+        try:
+            label_map = parse_label_map(text, camera)
+        except FrameDecodeError as error:
+            with self._lock:
+                state = self._cameras.setdefault(camera, _Camera())
+                state.label_maps_rejected += 1
+                state.last_error = str(error)
+            return False
+        with self._lock:
+            self._cameras.setdefault(camera, _Camera()).label_map = label_map
+        return True
+
     def _add(
         self, camera: str, message: Any, stream: Stream, compressed: bool, received_ns: int | None
     ) -> bool:
@@ -223,7 +320,9 @@ class FrameBuffer:
                 )
                 return False
             accepted = (
-                self._insert_color(state, entry) if stream == "color" else self._insert_depth(state, entry)
+                self._insert_color(state, entry)
+                if stream == "color"
+                else self._insert_paired(state, entry, stream)
             )
             if accepted:
                 self._enforce_cap()
@@ -238,9 +337,12 @@ class FrameBuffer:
         if stream == "color":
             state.received += 1
             state.rejected += 1
-        else:
+        elif stream == "depth":
             state.depth_received += 1
             state.depth_rejected += 1
+        else:
+            state.labels_received += 1
+            state.labels_rejected += 1
         state.last_error = reason
 
     def _insert_color(self, state: _Camera, entry: _Entry) -> bool:
@@ -260,7 +362,8 @@ class FrameBuffer:
         state.received += 1
         state.received_times.append(entry.received_ns)
         state.newest_ns = entry.stamp_ns
-        self._claim_pending_depth(state, entry)
+        self._claim_pending(state, entry, "depth")
+        self._claim_pending(state, entry, "labels")
         period = self._keyframe_period_ns
         is_keyframe = period is not None and (
             state.last_keyframe_ns is None or entry.stamp_ns - state.last_keyframe_ns >= period
@@ -281,39 +384,48 @@ class FrameBuffer:
             state.evicted += 1
         return True
 
-    def _claim_pending_depth(self, state: _Camera, entry: _Entry) -> None:
+    def _claim_pending(self, state: _Camera, entry: _Entry, stream: Paired) -> None:
+        """Pair a new colour frame with the waiting depth or label image of nearest stamp."""
+        pending = state.pending[stream]
         best: _Entry | None = None
-        for depth in state.pending_depth:
-            gap = abs(depth.stamp_ns - entry.stamp_ns)
+        for candidate in pending:
+            gap = abs(candidate.stamp_ns - entry.stamp_ns)
             if gap <= self._depth_tolerance_ns and (
                 best is None or gap < abs(best.stamp_ns - entry.stamp_ns)
             ):
-                best = depth
+                best = candidate
         if best is not None:
-            state.pending_depth.remove(best)
+            pending.remove(best)
             self._account(state, -best.nbytes)
-            entry.depth = best
+            entry.pair(stream, best)
 
-    def _insert_depth(self, state: _Camera, entry: _Entry) -> bool:
-        state.depth_received += 1
+    def _insert_paired(self, state: _Camera, entry: _Entry, stream: Paired) -> bool:
+        """Attach a depth or label image to the kept colour frame of nearest stamp, else let it wait."""
+        if stream == "depth":
+            state.depth_received += 1
+        else:
+            state.labels_received += 1
         target: _Entry | None = None
         for color in reversed(state.frames()):
             gap = abs(color.stamp_ns - entry.stamp_ns)
+            current = color.paired(stream)
             if gap <= self._depth_tolerance_ns and (
-                color.depth is None or gap < abs(color.depth.stamp_ns - color.stamp_ns)
+                current is None or gap < abs(current.stamp_ns - color.stamp_ns)
             ):
                 target = color
                 break
             if color.stamp_ns < entry.stamp_ns - self._depth_tolerance_ns:
                 break
         if target is not None:
-            if target.depth is not None:
-                self._account(state, -target.depth.nbytes)
-            target.depth = entry
+            replaced = target.paired(stream)
+            if replaced is not None:
+                self._account(state, -replaced.nbytes)
+            target.pair(stream, entry)
         else:
-            if len(state.pending_depth) == _PENDING_DEPTH:
-                self._account(state, -state.pending_depth.popleft().nbytes)
-            state.pending_depth.append(entry)
+            pending = state.pending[stream]
+            if len(pending) == _PENDING_DEPTH:
+                self._account(state, -pending.popleft().nbytes)
+            pending.append(entry)
         self._account(state, entry.nbytes)
         return True
 
@@ -330,7 +442,8 @@ class FrameBuffer:
             oldest: _Entry | None = None
             for state in self._cameras.values():
                 for candidate in (
-                    state.pending_depth[0] if state.pending_depth else None,
+                    state.pending["depth"][0] if state.pending["depth"] else None,
+                    state.pending["labels"][0] if state.pending["labels"] else None,
                     state.keyframes[0] if state.keyframes else None,
                     state.latest,
                 ):
@@ -343,10 +456,11 @@ class FrameBuffer:
             self._evict(oldest_state, oldest)
 
     def _evict(self, state: _Camera, entry: _Entry) -> None:
-        if state.pending_depth and state.pending_depth[0] is entry:
-            state.pending_depth.popleft()
-            self._account(state, -entry.nbytes)
-            return
+        for pending in state.pending.values():
+            if pending and pending[0] is entry:
+                pending.popleft()
+                self._account(state, -entry.nbytes)
+                return
         if state.keyframes and state.keyframes[0] is entry:
             state.keyframes.popleft()
         else:
@@ -392,6 +506,11 @@ class FrameBuffer:
             depth_kept=sum(entry.depth is not None for entry in frames),
             depth_rejected=state.depth_rejected,
             camera_info=state.color_info is not None,
+            labels_received=state.labels_received,
+            labels_kept=sum(entry.labels is not None for entry in frames),
+            labels_rejected=state.labels_rejected,
+            label_map_size=len(state.label_map),
+            label_maps_rejected=state.label_maps_rejected,
         )
 
     def select(self, cameras: Sequence[str] | None, window_s: float, max_frames: int) -> list[SelectedFrame]:
@@ -442,7 +561,7 @@ class FrameBuffer:
 
     def _selected(self, camera: str, entry: _Entry) -> SelectedFrame:
         state = self._cameras[camera]
-        depth = entry.depth
+        depth, labels = entry.depth, entry.labels
         return SelectedFrame(
             camera=camera,
             stamp_ns=entry.stamp_ns,
@@ -453,6 +572,8 @@ class FrameBuffer:
             color_info=state.color_info,
             depth_info=state.depth_info,
             T_color_depth=state.T_color_depth,
+            labels_message=None if labels is None else labels.message,
+            label_map=state.label_map,
         )
 
 

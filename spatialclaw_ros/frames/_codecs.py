@@ -10,6 +10,9 @@ Convention:
     - Depth decodes to ``(H, W)`` float32 metres with NaN where invalid (REP-118): ``16UC1``
       (and ``mono16`` on a depth stream) holds millimetres with 0 invalid; ``32FC1`` holds
       metres with NaN/Inf invalid.
+    - Instance labels (simulators' segmentation images) decode to ``(H, W)`` integer ids, values
+      unchanged: ``mono8`` → uint8, ``mono16``/``16UC1`` → uint16, ``32SC1`` → int32. They must
+      be pixel-aligned with the colour image of the same camera (same size).
     - Rows may be padded (``step`` > ``width`` × bytes per pixel); multi-byte pixels follow
       ``is_bigendian``. ``len(data)`` must equal ``height × step`` exactly.
     - Compressed colour: any format OpenCV decodes (JPEG, PNG), as written by image_transport's
@@ -30,7 +33,7 @@ import numpy as np
 
 from ._errors import FrameDecodeError
 
-Stream = Literal["color", "depth"]
+Stream = Literal["color", "depth", "labels"]
 
 #: encoding → (numpy dtype char, channels) of the encodings this package reads.
 ENCODINGS: dict[str, tuple[str, int]] = {
@@ -42,9 +45,17 @@ ENCODINGS: dict[str, tuple[str, int]] = {
     "mono16": ("u2", 1),
     "16UC1": ("u2", 1),
     "32FC1": ("f4", 1),
+    "32SC1": ("i4", 1),
 }
 COLOR_ENCODINGS = frozenset({"rgb8", "bgr8", "rgba8", "bgra8", "mono8", "mono16"})
 DEPTH_ENCODINGS = frozenset({"16UC1", "mono16", "32FC1"})
+LABEL_ENCODINGS = frozenset({"mono8", "mono16", "16UC1", "32SC1"})
+_STREAM_ENCODINGS: dict[Stream, frozenset[str]] = {
+    "color": COLOR_ENCODINGS,
+    "depth": DEPTH_ENCODINGS,
+    "labels": LABEL_ENCODINGS,
+}
+_STREAM_NAMES: dict[Stream, str] = {"color": "colour", "depth": "depth", "labels": "labels"}
 
 _COMPRESSED_DEPTH_HEADER = struct.Struct("<iff")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -61,8 +72,9 @@ def _byte_view(data: Any) -> np.ndarray:
         return np.asarray(data, dtype=np.uint8).reshape(-1)
 
 
-def _allowed(stream: Stream) -> frozenset[str]:
-    return COLOR_ENCODINGS if stream == "color" else DEPTH_ENCODINGS
+def _prefix(stream: Stream) -> str:
+    """Prefix of the message fields of ``stream`` in error messages (``depth.step``, ``labels.data``)."""
+    return "" if stream == "color" else stream + "."
 
 
 def check_image(msg: Any, camera: str, stream: Stream = "color") -> None:
@@ -72,22 +84,24 @@ def check_image(msg: Any, camera: str, stream: Stream = "color") -> None:
         FrameDecodeError: empty image, unknown or wrong-stream encoding, bad ``is_bigendian``,
             ``step`` too small for ``width``, or ``len(data) != height × step``.
     """
-    prefix = "depth." if stream == "depth" else ""
+    prefix = _prefix(stream)
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     if height == 0 or width == 0:
         raise FrameDecodeError(camera, prefix + "height" if height == 0 else prefix + "width", "empty image")
     encoding = msg.encoding
+    allowed = _STREAM_ENCODINGS[stream]
     if encoding not in ENCODINGS:
-        known = ", ".join(sorted(_allowed(stream)))
+        known = ", ".join(sorted(allowed))
         raise FrameDecodeError(
             camera, prefix + "encoding", f"unsupported encoding {encoding!r} (known: {known})"
         )
-    if encoding not in _allowed(stream):
-        kind = "colour" if stream == "depth" else "depth"
+    if encoding not in allowed:
+        kind = " or ".join(_STREAM_NAMES[s] for s, names in _STREAM_ENCODINGS.items() if encoding in names)
         raise FrameDecodeError(
             camera,
             prefix + "encoding",
-            f"{encoding!r} is a {kind} encoding, not valid on the {stream} stream",
+            f"{encoding!r} is a {kind} encoding, not valid on the {stream} stream "
+            f"(known: {', '.join(sorted(allowed))})",
         )
     if int(msg.is_bigendian) not in (0, 1):
         raise FrameDecodeError(camera, prefix + "is_bigendian", f"must be 0 or 1, got {msg.is_bigendian}")
@@ -164,6 +178,33 @@ def decode_depth(msg: Any, camera: str) -> np.ndarray:
     return _depth_to_metres(pixels)
 
 
+def decode_labels(msg: Any, camera: str, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """``(H, W)`` integer instance ids of a raw label Image (``mono8``, ``mono16``, ``16UC1``, ``32SC1``).
+
+    Values are not scaled: ``mono8`` gives uint8, ``mono16``/``16UC1`` uint16, ``32SC1`` int32
+    (native byte order; a view of ``msg.data`` when no byte swap is needed).
+
+    Args:
+        msg: the label Image.
+        camera: camera name, for error messages.
+        shape: ``(height, width)`` of the colour image the labels belong to; a label image of
+            another size is an error (labels are never resampled).
+
+    Raises:
+        FrameDecodeError: see :func:`check_image`, or a size that differs from ``shape``.
+    """
+    pixels = image_to_numpy(msg, camera, "labels")
+    if shape is not None and pixels.shape != tuple(shape):
+        field = "labels.height" if pixels.shape[0] != shape[0] else "labels.width"
+        raise FrameDecodeError(
+            camera,
+            field,
+            f"label image is {pixels.shape[1]}×{pixels.shape[0]}, colour image is {shape[1]}×{shape[0]} "
+            "(labels must be pixel-aligned with the colour image)",
+        )
+    return pixels
+
+
 def _depth_to_metres(pixels: np.ndarray) -> np.ndarray:
     if pixels.dtype == np.uint16:
         depth_m = np.divide(pixels, np.float32(1000.0), dtype=np.float32)
@@ -195,7 +236,7 @@ def check_compressed(msg: Any, camera: str, stream: Stream = "color") -> None:
     Raises:
         FrameDecodeError: empty payload, or a format of the wrong kind for the stream.
     """
-    prefix = "depth." if stream == "depth" else ""
+    prefix = _prefix(stream)
     if _byte_view(msg.data).size == 0:
         raise FrameDecodeError(camera, prefix + "data", "empty payload")
     kind = compressed_kind(msg.format)

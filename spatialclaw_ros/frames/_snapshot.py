@@ -2,13 +2,16 @@
 
 Layout of a snapshot directory (read by :mod:`spatialclaw_ros.runtime.frames` inside the kernel):
 
-- ``index.json``: format/version, ``world_frame``, ``cameras``, ``window_s``, ``errors`` and one
+- ``index.json``: format/version, ``world_frame``, ``cameras``, ``window_s``, ``errors``,
+  ``label_maps`` (camera → ``{"id": "name"}``, only cameras that published a label map) and one
   record per frame (``index``, ``camera``, ``stamp_ns``, ``stamp_s``, ``frame_id``, ``width``,
-  ``height``, ``image``, ``depth`` (relative .npy paths, ``depth`` may be null),
-  ``depth_registration``, ``K`` and ``T_world_camera`` (nested lists or null)). It is written
-  last, atomically, so a reader never sees a half-written snapshot.
+  ``height``, ``image``, ``depth``, ``labels`` (relative .npy paths, ``depth`` and ``labels``
+  may be null), ``depth_registration``, ``K`` and ``T_world_camera`` (nested lists or null)).
+  It is written last, atomically, so a reader never sees a half-written snapshot.
 - ``images/NNNN.npy``: ``(H, W, 3)`` uint8 RGB.
 - ``depth/NNNN.npy``: ``(H, W)`` float32 metres, NaN invalid, registered to the colour image.
+- ``labels/NNNN.npy``: ``(H, W)`` integer instance ids (uint8, uint16 or int32 as published),
+  pixel-aligned with the colour image; the camera's ``label_maps`` entry names them.
 
 Convention:
     - ``K`` is the 3×3 pinhole matrix of the colour image (pixels; centre of the top-left pixel
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +34,13 @@ from typing import Any
 import numpy as np
 
 from ._buffer import FrameBuffer, SelectedFrame
-from ._codecs import decode_color, decode_compressed_color, decode_compressed_depth, decode_depth
+from ._codecs import (
+    decode_color,
+    decode_compressed_color,
+    decode_compressed_depth,
+    decode_depth,
+    decode_labels,
+)
 from ._errors import FrameDecodeError, NoFramesError, PoseLookupError
 from ._poses import PoseSource
 
@@ -57,6 +66,7 @@ class SnapshotFrame:
     depth_registration: str
     K: np.ndarray | None = field(repr=False)
     T_world_camera: np.ndarray | None = field(repr=False)
+    labels: str | None = None
 
     @property
     def stamp_s(self) -> float:
@@ -75,6 +85,7 @@ class SnapshotIndex:
     frames: tuple[SnapshotFrame, ...]
     errors: tuple[str, ...]
     write_s: float
+    label_maps: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
 
     @property
     def stamps_ns(self) -> tuple[int, ...]:
@@ -94,6 +105,7 @@ class _Decoded:
     depth: str | None
     K: np.ndarray | None
     depth_registration: str
+    labels: str | None
     errors: list[str]
 
 
@@ -220,7 +232,7 @@ def _save(path: Path, array: np.ndarray) -> None:
 def _decode_and_write(
     frame: SelectedFrame, index: int, directory: Path, pose_source: PoseSource | None
 ) -> _Decoded:
-    """Decode one frame (and its depth), write its arrays; depth problems become errors, not failures."""
+    """Decode one frame (its depth and labels), write its arrays; depth/label problems become errors."""
     camera = frame.camera
     message = frame.message
     rgb = decode_compressed_color(message, camera) if frame.compressed else decode_color(message, camera)
@@ -246,7 +258,15 @@ def _decode_and_write(
         except FrameDecodeError as error:
             registration, depth = "none", None
             errors.append(str(error))
-    return _Decoded(frame, color_frame_id, width, height, image, depth, K, registration, errors)
+    labels = None
+    if frame.labels_message is not None:
+        try:
+            ids = decode_labels(frame.labels_message, camera, (height, width))
+            labels = f"labels/{index:04d}.npy"
+            _save(directory / labels, ids)
+        except FrameDecodeError as error:
+            errors.append(str(error))
+    return _Decoded(frame, color_frame_id, width, height, image, depth, K, registration, labels, errors)
 
 
 def _poses(
@@ -304,8 +324,8 @@ def write_snapshot(
         target_frame: frame to express camera poses in ("" for the pose source's own world frame).
 
     Returns:
-        The written index. Frames whose image cannot be decoded are left out, and depth or poses
-        that cannot be had are omitted; each such problem is listed in ``errors``.
+        The written index. Frames whose image cannot be decoded are left out, and depth, labels
+        or poses that cannot be had are omitted; each such problem is listed in ``errors``.
 
     Raises:
         NoFramesError: no frame in the selection, or none of them could be decoded.
@@ -319,6 +339,7 @@ def write_snapshot(
         raise FileExistsError(f"{directory} already holds a snapshot")
     (directory / "images").mkdir(parents=True, exist_ok=True)
     (directory / "depth").mkdir(exist_ok=True)
+    (directory / "labels").mkdir(exist_ok=True)
     pose_source = buffer.pose_source
     with ThreadPoolExecutor(max_workers=min(_WRITERS, len(selected))) as pool:
         futures = [
@@ -352,9 +373,14 @@ def write_snapshot(
             depth_registration=item.depth_registration,
             K=item.K,
             T_world_camera=pose,
+            labels=item.labels,
         )
         for position, (item, pose) in enumerate(zip(decoded, poses, strict=True))
     )
+    label_maps: dict[str, dict[int, str]] = {}
+    for item in decoded:
+        if item.selected.label_map:
+            label_maps.setdefault(item.selected.camera, dict(item.selected.label_map))
     document = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -362,6 +388,9 @@ def write_snapshot(
         "cameras": list(names),
         "window_s": window_s,
         "errors": errors,
+        "label_maps": {
+            camera: {str(i): name for i, name in names.items()} for camera, names in label_maps.items()
+        },
         "frames": [
             {
                 "index": frame.index,
@@ -373,6 +402,7 @@ def write_snapshot(
                 "height": frame.height,
                 "image": frame.image,
                 "depth": frame.depth,
+                "labels": frame.labels,
                 "depth_registration": frame.depth_registration,
                 "K": _matrix(frame.K),
                 "T_world_camera": _matrix(frame.T_world_camera),
@@ -392,4 +422,5 @@ def write_snapshot(
         frames=frames,
         errors=tuple(errors),
         write_s=time.perf_counter() - started,
+        label_maps=label_maps,
     )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from spatialclaw_ros.perception._cache import ReplyCache
+from spatialclaw_ros.perception._labels import LabelImageSegmenter, label_map_from_request
 from spatialclaw_ros.perception._settings import PerceptionSettings
 from spatialclaw_ros.perception._tracking import link_instances
 from spatialclaw_ros.perception._types import InvalidRequestError, PerceptionUnavailableError, View
@@ -46,8 +47,6 @@ def _build(capability: str, settings: PerceptionSettings) -> Any:
     """Construct the configured backend of ``capability``; None when it needs no model."""
     if capability == "segmenter":
         if settings.segmenter == "labels":
-            from spatialclaw_ros.perception._labels import LabelImageSegmenter
-
             return LabelImageSegmenter(settings.label_map)
         from spatialclaw_ros.perception._sam3 import Sam3Segmenter
 
@@ -184,8 +183,9 @@ class PerceptionEngine:
 
     def _segment(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[dict, dict]:
         prompt, min_score = _prompt(meta), self._min_score(meta)
+        label_map = _label_map(meta.get("label_map"))
         segmenter = self._backend("segmenter")
-        instances = segmenter.segment(arrays["image"], prompt, min_score, arrays.get("labels"))
+        instances = segmenter.segment(arrays["image"], prompt, min_score, arrays.get("labels"), label_map)
         return (
             {"labels": list(instances.labels), "backend": segmenter.name},
             {"masks": instances.masks, "scores": instances.scores, "boxes": instances.boxes},
@@ -198,8 +198,14 @@ class PerceptionEngine:
         images = [arrays[f"image_{i}"] for i in range(count)]
         if len({image.shape for image in images}) != 1:
             raise InvalidRequestError("track needs frames of one image size (one camera)")
+        label_maps = meta.get("label_maps", [None] * count)
+        if not isinstance(label_maps, list) or len(label_maps) != count:
+            raise InvalidRequestError(f"label_maps must be a list of {count} label maps (or nulls)")
         per_frame = [
-            segmenter.segment(images[i], prompt, min_score, arrays.get(f"labels_{i}")) for i in range(count)
+            segmenter.segment(
+                images[i], prompt, min_score, arrays.get(f"labels_{i}"), _label_map(label_maps[i])
+            )
+            for i in range(count)
         ]
         tracked = link_instances(per_frame, self.settings.track_min_iou)
         return (
@@ -265,6 +271,11 @@ def _prompt(meta: dict[str, Any]) -> str:
     if not isinstance(prompt, str) or not prompt.strip():
         raise InvalidRequestError("prompt must be a non-empty string")
     return prompt.strip()
+
+
+def _label_map(value: Any) -> dict[int, str] | None:
+    """A frame's label map from the request (``{"id": "name"}``), or None when it sent none."""
+    return None if value is None else label_map_from_request(value)
 
 
 def _frame_count(meta: dict[str, Any]) -> int:

@@ -7,6 +7,8 @@ weights (``facebook/sam3``, gated: accept the SAM licence on its Hugging Face pa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from spatialclaw_ros.perception._types import Instances, InvalidRequestError, PerceptionUnavailableError
@@ -43,9 +45,14 @@ class Sam3Segmenter:
         self._mask_threshold = mask_threshold
 
     def segment(
-        self, image: np.ndarray, prompt: str, min_score: float, labels: np.ndarray | None
+        self,
+        image: np.ndarray,
+        prompt: str,
+        min_score: float,
+        labels: np.ndarray | None,
+        label_map: Mapping[int, str] | None = None,
     ) -> Instances:
-        """Instances of ``prompt`` in ``image`` (``labels`` is not used), best score first."""
+        """Instances of ``prompt`` in ``image`` (``labels`` and ``label_map`` are not used), best first."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InvalidRequestError(f"image must be (H, W, 3) uint8, got {image.dtype} {image.shape}")
         torch = self._torch

@@ -8,7 +8,7 @@ Convention:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -100,9 +100,18 @@ class Segmenter(Protocol):
     name: str
 
     def segment(
-        self, image: np.ndarray, prompt: str, min_score: float, labels: np.ndarray | None
+        self,
+        image: np.ndarray,
+        prompt: str,
+        min_score: float,
+        labels: np.ndarray | None,
+        label_map: Mapping[int, str] | None = None,
     ) -> Instances:
-        """Instances of ``prompt`` in ``image``; ``labels`` is the frame's instance-label image, if any."""
+        """Instances of ``prompt`` in ``image``.
+
+        ``labels`` is the frame's (H, W) integer instance-label image and ``label_map`` its id → name
+        map, when the camera publishes them (simulators); None otherwise.
+        """
         ...
 
 

@@ -1,4 +1,4 @@
-"""Camera ingest: subscribes to each camera's images, depth, camera_info and poses, filling a FrameBuffer.
+"""Camera ingest: subscribes to each camera's images, depth, labels, camera_info and poses for a FrameBuffer.
 
 Per camera NAME (relative names, remappable; sensor-data QoS, overridable per topic through
 ``qos_overrides.<topic>.subscription.{history,depth,reliability}``):
@@ -8,7 +8,11 @@ Per camera NAME (relative names, remappable; sensor-data QoS, overridable per to
 - ``NAME/camera_info``;
 - with ``NAME.depth``: ``NAME/depth/image_raw`` (``16UC1``/``32FC1``), or
   ``NAME/depth/image_raw/compressedDepth`` when ``NAME.depth_compressed`` is true, and
-  ``NAME/depth/camera_info``.
+  ``NAME/depth/camera_info``;
+- with ``NAME.labels``: ``NAME/labels/image_raw`` (a simulator's instance-label image,
+  ``mono8``/``mono16``/``16UC1``/``32SC1``, same size and stamps as the colour image) and
+  ``NAME/labels/map`` (``std_msgs/String`` JSON ``{"id": "name"}``, latched: reliable,
+  transient-local, depth 1).
 
 Images are taken serialized (``raw=True``): a callback only hands the bytes to the buffer, which
 reads the header; nothing is deserialized or decoded until a query writes a snapshot. To keep the
@@ -39,10 +43,11 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import CallbackGroup
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.subscription import Subscription
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from std_msgs.msg import String
 
 from spatialclaw_ros.frames import (
     FrameBuffer,
@@ -85,6 +90,12 @@ def _camera_specs(camera: str) -> tuple[_Spec, ...]:
             f"{camera}.depth_compressed",
             False,
             f"Take depth from {camera}/depth/image_raw/compressedDepth (image_transport PNG codec).",
+        ),
+        _Spec(
+            f"{camera}.labels",
+            False,
+            f"Subscribe to {camera}/labels/image_raw (simulator instance ids, pixel-aligned with the "
+            f"image) and the latched {camera}/labels/map (JSON {{id: name}}); feeds the labels segmenter.",
         ),
         _Spec(
             f"{camera}.T_body_camera",
@@ -199,12 +210,23 @@ def _sensor_qos() -> QoSProfile:
     )
 
 
+def _latched_qos() -> QoSProfile:
+    """Reliable, transient-local, depth 1: a late subscriber still gets the last message."""
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=1,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    )
+
+
 @dataclass(frozen=True)
 class _CameraConfig:
     name: str
     compressed: bool
     depth: bool
     depth_compressed: bool
+    labels: bool
     T_body_camera: np.ndarray | None
     T_color_depth: np.ndarray | None
 
@@ -257,6 +279,7 @@ class CameraIngest:
             compressed=bool(node.get_parameter(f"{name}.compressed").value),
             depth=bool(node.get_parameter(f"{name}.depth").value),
             depth_compressed=bool(node.get_parameter(f"{name}.depth_compressed").value),
+            labels=bool(node.get_parameter(f"{name}.labels").value),
             T_body_camera=transform("T_body_camera"),
             T_color_depth=transform("T_color_depth"),
         )
@@ -318,7 +341,14 @@ class CameraIngest:
             if topic not in self._seen and (prefixes is None or topic.startswith(prefixes))
         ]
 
-    def _subscribe(self, msg_type: Any, topic: str, callback: Callable[[Any], None], raw: bool) -> None:
+    def _subscribe(
+        self,
+        msg_type: Any,
+        topic: str,
+        callback: Callable[[Any], None],
+        raw: bool,
+        qos: QoSProfile | None = None,
+    ) -> None:
         seen = self._seen
 
         def on_message(message: Any) -> None:
@@ -329,7 +359,7 @@ class CameraIngest:
             msg_type,
             topic,
             on_message,
-            _sensor_qos(),
+            _sensor_qos() if qos is None else qos,
             callback_group=self._group,
             qos_overriding_options=QoSOverridingOptions.with_default_policies(),
             raw=raw,
@@ -351,6 +381,17 @@ class CameraIngest:
         self._subscribe(
             CameraInfo, f"{name}/camera_info", lambda info: buffer.set_camera_info(name, info), raw=False
         )
+        if camera.labels:
+            self._subscribe(
+                Image, f"{name}/labels/image_raw", lambda payload: buffer.add_labels(name, payload), raw=True
+            )
+            self._subscribe(
+                String,
+                f"{name}/labels/map",
+                lambda message: buffer.set_label_map(name, message),
+                raw=False,
+                qos=_latched_qos(),
+            )
         if not camera.depth:
             return
         if camera.depth_compressed:

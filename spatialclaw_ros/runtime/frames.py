@@ -8,6 +8,9 @@ Convention:
     - ``Frame.stamp`` is seconds of the clock that stamped the image (ROS time).
     - ``Frame.image`` is ``(H, W, 3)`` uint8 RGB; ``Frame.depth`` is ``(H, W)`` float32 metres
       along the optical axis, registered to the image, NaN where invalid, or ``None``.
+    - ``Frame.labels`` is ``(H, W)`` integer instance ids from a simulator's segmentation image,
+      pixel-aligned with the image, or ``None``; ``Frame.label_map`` names them (id → name,
+      empty when the camera published no label map).
     - ``Frame.K`` is the 3×3 pinhole matrix in pixels (pixel (u, v) = (column, row), centre of
       the top-left pixel at (0, 0)), or ``None`` without a CameraInfo.
     - ``Frame.T_world_camera`` is 4×4 and maps points of the camera optical frame (REP-103:
@@ -29,6 +32,7 @@ FORMAT_NAME = "spatialclaw-snapshot"
 FORMAT_VERSION = 1
 _PREVIEW_HEAD = 8
 _PREVIEW_TAIL = 4
+_PREVIEW_NAMES = 6
 
 
 class SnapshotError(ValueError):
@@ -45,6 +49,21 @@ def _matrix(value: Any, shape: tuple[int, int], where: str) -> np.ndarray | None
     return array
 
 
+def _label_map(value: Any, where: str) -> dict[int, str]:
+    """``{"id": "name"}`` of the index as id → name (``{}`` for a missing map)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SnapshotError(f"{where}: the label map is not an object")
+    try:
+        label_map = {int(key): name for key, name in value.items()}
+    except (TypeError, ValueError) as error:
+        raise SnapshotError(f"{where}: label map key is not an integer id: {error}") from error
+    if not all(isinstance(name, str) for name in label_map.values()):
+        raise SnapshotError(f"{where}: label map names must be strings")
+    return label_map
+
+
 def _relative_file(root: Path, value: Any, where: str) -> Path | None:
     if value is None:
         return None
@@ -57,7 +76,10 @@ def _relative_file(root: Path, value: Any, where: str) -> Path | None:
 
 
 class Frame:
-    """One camera image of the snapshot, with its depth, intrinsics and pose (see module docstring)."""
+    """One camera image of the snapshot, with its depth, labels, intrinsics and pose (see module docstring).
+
+    ``label_map`` (instance id → name) is the camera's label map, a copy per frame.
+    """
 
     __slots__ = (
         "K",
@@ -67,15 +89,24 @@ class Frame:
         "_height",
         "_image",
         "_image_path",
+        "_labels",
+        "_labels_path",
         "_width",
         "camera",
         "frame_id",
         "index",
+        "label_map",
         "stamp",
         "world_frame",
     )
 
-    def __init__(self, root: Path, record: dict[str, Any], world_frame: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        record: dict[str, Any],
+        world_frame: str,
+        label_map: dict[int, str] | None = None,
+    ) -> None:
         where = f"frame {record.get('index', '?')}"
         try:
             self.index = int(record["index"])
@@ -86,6 +117,7 @@ class Frame:
             self._height = int(record["height"])
             image_path = _relative_file(root, record["image"], where)
             self._depth_path = _relative_file(root, record.get("depth"), where)
+            self._labels_path = _relative_file(root, record.get("labels"), where)
             self.K = _matrix(record.get("K"), (3, 3), where + " K")
             self.T_world_camera = _matrix(record.get("T_world_camera"), (4, 4), where + " T_world_camera")
         except SnapshotError:
@@ -96,17 +128,22 @@ class Frame:
             raise SnapshotError(f"{where}: the record names no image")
         self._image_path = image_path
         self.world_frame = world_frame
+        self.label_map: dict[int, str] = {} if label_map is None else label_map
         self._image: np.ndarray | None = None
         self._depth: np.ndarray | None = None
+        self._labels: np.ndarray | None = None
 
-    def _load(self, path: Path, shape: tuple[int, ...], dtype: np.dtype[Any], what: str) -> np.ndarray:
+    def _load(self, path: Path, shape: tuple[int, ...], dtype: np.dtype[Any] | None, what: str) -> np.ndarray:
+        """Memory-map ``path`` read-only; ``dtype`` None accepts any integer type."""
         try:
             array = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as error:
             raise SnapshotError(f"frame {self.index}: cannot open {what} {path.name}: {error}") from error
-        if array.shape != shape or array.dtype != dtype:
+        dtype_ok = array.dtype.kind in "iu" if dtype is None else array.dtype == dtype
+        if array.shape != shape or not dtype_ok:
+            expected = "integer" if dtype is None else str(dtype)
             raise SnapshotError(
-                f"frame {self.index}: {what} is {array.dtype} {array.shape}, expected {dtype} {shape}"
+                f"frame {self.index}: {what} is {array.dtype} {array.shape}, expected {expected} {shape}"
             )
         return array
 
@@ -126,6 +163,17 @@ class Frame:
             self._depth = self._load(self._depth_path, shape, np.dtype(np.float32), "depth")
         return self._depth
 
+    @property
+    def labels(self) -> np.ndarray | None:
+        """``(H, W)`` integer instance ids (simulator segmentation), memory-mapped read-only, or ``None``.
+
+        ``label_map`` names the ids: ``frame.labels == id`` is that instance's mask.
+        """
+        if self._labels is None and self._labels_path is not None:
+            shape = (self._height, self._width)
+            self._labels = self._load(self._labels_path, shape, None, "labels")
+        return self._labels
+
     def __repr__(self) -> str:
         parts = [
             f"index={self.index}",
@@ -135,6 +183,12 @@ class Frame:
             "depth="
             + (f"{self._height}×{self._width} float32 m" if self._depth_path is not None else "None"),
         ]
+        if self._labels_path is not None:
+            names = ", ".join(f"{i}: {name!r}" for i, name in list(self.label_map.items())[:_PREVIEW_NAMES])
+            more = len(self.label_map) - _PREVIEW_NAMES
+            names += f", … {more} more" if more > 0 else ""
+            parts.append(f"labels={self._height}×{self._width} instance ids")
+            parts.append(f"label_map={{{names}}}")
         if self.K is None:
             parts.append("K=None")
         else:
@@ -205,10 +259,12 @@ class Frames(Sequence[Frame]):
         first, last = self._frames[0].stamp, self._frames[-1].stamp
         counts = ", ".join(f"{name}: {sum(f.camera == name for f in self._frames)}" for name in self.cameras)
         with_depth = sum(frame._depth_path is not None for frame in self._frames)
+        with_labels = sum(frame._labels_path is not None for frame in self._frames)
         with_pose = sum(frame.T_world_camera is not None for frame in self._frames)
+        labels = f"labels {with_labels}/{len(self._frames)}; " if with_labels else ""
         lines = [
             f"Frames({len(self._frames)} frames; cameras {{{counts}}}; stamps {first:.3f} … {last:.3f} s "
-            f"({last - first:.3f} s); depth {with_depth}/{len(self._frames)}; "
+            f"({last - first:.3f} s); depth {with_depth}/{len(self._frames)}; {labels}"
             f"T_world_camera {with_pose}/{len(self._frames)}; world_frame {self._frames[0].world_frame!r})"
         ]
         count = len(self._frames)
@@ -245,6 +301,16 @@ def load_frames(snapshot_dir: str | Path) -> Frames:
     records = document.get("frames")
     if not isinstance(records, list):
         raise SnapshotError(f"{index_path} has no frame list")
-    frames = [Frame(root, record, world_frame) for record in records]
+    label_maps = document.get("label_maps") or {}
+    if not isinstance(label_maps, dict):
+        raise SnapshotError(f"{index_path}: label_maps is not an object")
+    maps = {
+        str(camera): _label_map(value, f"label map of {camera!r}") for camera, value in label_maps.items()
+    }
+    frames = []
+    for record in records:
+        if not isinstance(record, dict):
+            raise SnapshotError(f"{index_path}: frame record {record!r} is not an object")
+        frames.append(Frame(root, record, world_frame, dict(maps.get(str(record.get("camera")), {}))))
     frames.sort(key=lambda frame: (frame.stamp, frame.index))
     return Frames(frames)

@@ -474,14 +474,34 @@ def _frame_arrays(frame: Any, suffix: str = "") -> dict[str, np.ndarray]:
     return arrays
 
 
+def _label_map(frame: Any) -> dict[str, str] | None:
+    """The frame's label map as JSON ``{"id": "name"}`` when it has labels and a map, else None.
+
+    It travels in the request's parameters, so it is part of the cache key.
+    """
+    label_map = getattr(frame, "label_map", None)
+    if getattr(frame, "labels", None) is None or not label_map:
+        return None
+    try:
+        return {str(int(key)): str(name) for key, name in dict(label_map).items()}
+    except (TypeError, ValueError) as error:
+        raise PerceptionError(
+            "INVALID_QUERY", f"label_map must map integer instance ids to names: {error}"
+        ) from error
+
+
 def segment(frame: Any, prompt: str, min_score: float | None = None) -> Segmentation:
     """Instance masks of ``prompt`` (e.g. ``"chair"``, ``"red mug"``) in one frame, best score first.
 
-    ``min_score`` overrides the service's score threshold (0..1).
+    ``min_score`` overrides the service's score threshold (0..1). With the ``labels`` backend the
+    frame's ``labels`` and ``label_map`` answer (no model).
     """
     meta: dict[str, Any] = {"prompt": _prompt(prompt)}
     if min_score is not None:
         meta["min_score"] = float(min_score)
+    label_map = _label_map(frame)
+    if label_map is not None:
+        meta["label_map"] = label_map
     reply, arrays = _service().call("segment", meta, _frame_arrays(frame))
     return Segmentation(
         prompt=meta["prompt"],
@@ -495,7 +515,10 @@ def segment(frame: Any, prompt: str, min_score: float | None = None) -> Segmenta
 
 
 def track(frames: Sequence[Any], prompt: str, min_score: float | None = None) -> Tracks:
-    """Follow every instance of ``prompt`` over ``frames`` (time order); ids are stable across frames."""
+    """Follow every instance of ``prompt`` over ``frames`` (time order); ids are stable across frames.
+
+    With the ``labels`` backend objects are linked by their instance id in the frames' ``labels``.
+    """
     items = list(frames)
     if not items:
         raise PerceptionError("INVALID_QUERY", "track needs at least one frame")
@@ -505,6 +528,9 @@ def track(frames: Sequence[Any], prompt: str, min_score: float | None = None) ->
     arrays: dict[str, np.ndarray] = {}
     for i, frame in enumerate(items):
         arrays.update(_frame_arrays(frame, f"_{i}"))
+    label_maps = [_label_map(frame) for frame in items]
+    if any(label_map is not None for label_map in label_maps):
+        meta["label_maps"] = label_maps
     reply, out = _service().call("track", meta, arrays)
     return Tracks(
         prompt=meta["prompt"],
