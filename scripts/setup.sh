@@ -44,6 +44,8 @@ h="$(inputs_hash "${req_files[@]}")"
 if ! is_current pip "$h"; then
   "$PY" -m pip install -q --upgrade pip
   "$PY" -m pip install -q -r requirements/ros2-kilted.txt -r requirements/runtime.txt -r requirements/dev.txt
+  # The package itself, editable, for its console script `spatialclaw` (dependencies are installed above).
+  "$PY" -m pip install -q --no-deps -e "$ROOT"
   mark_done pip "$h"
 fi
 

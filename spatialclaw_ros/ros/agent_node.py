@@ -41,7 +41,7 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from rclpy.task import Future
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import Image, PointCloud2
 from visualization_msgs.msg import MarkerArray
 
 from spatialclaw_ros.action import SpatialQuery as SpatialQueryAction
@@ -61,6 +61,7 @@ from spatialclaw_ros.ros.parameters import (
     validate_parameters,
 )
 from spatialclaw_ros.ros.perception_link import PerceptionLink, PerceptionLinkError, open_perception
+from spatialclaw_ros.ros.pointcloud import point_cloud
 from spatialclaw_ros.ros.queries import QueryDefaults, QueryResult, QueryRunner
 from spatialclaw_ros.sandbox import KernelPool, SandboxError, SandboxSettings
 from spatialclaw_ros.srv import SpatialQuery as SpatialQueryService
@@ -153,6 +154,7 @@ class SpatialAgentNode(LifecycleNode):
                 timeout_s=params.timeout_s,
                 max_steps=params.max_steps,
                 sandbox_off=params.sandbox_mode == "off",
+                points_stride=params.points_stride if params.publish_points else None,
             ),
             waiting_topics=ingest.waiting_topics,
             clock=self.get_clock(),
@@ -247,6 +249,8 @@ class SpatialAgentNode(LifecycleNode):
             "trajectories": (PathMessage, "~/trajectories", 10),
             "debug_image": (Image, "~/debug_image", LATCHED_QOS),
         }
+        if self._params is not None and self._params.publish_points:
+            publishers["points"] = (PointCloud2, "~/points", LATCHED_QOS)
         self._outputs = {
             key: self.create_publisher(msg_type, topic, qos)
             for key, (msg_type, topic, qos) in publishers.items()
@@ -446,6 +450,8 @@ class SpatialAgentNode(LifecycleNode):
         publishers["objects"].publish(answer_poses(answer))
         for path in answer_paths(answer):
             publishers["trajectories"].publish(path)
+        if result.points is not None and "points" in publishers:
+            publishers["points"].publish(point_cloud(*result.points, answer.header))
         if result.outcome is not None and result.outcome.last_shown_jpeg is not None:
             publishers["debug_image"].publish(jpeg_to_image(result.outcome.last_shown_jpeg, answer.header))
 

@@ -160,6 +160,19 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         float_range=(1.0, 1_000_000.0),
     ),
     ParameterSpec(
+        "output.points",
+        False,
+        "true: publish the frames of each answered query as a coloured point cloud on ~/points.",
+        read_only=True,
+    ),
+    ParameterSpec(
+        "output.points_stride",
+        4,
+        "Pixel stride of ~/points (every Nth pixel in both directions).",
+        read_only=True,
+        int_range=(1, 64),
+    ),
+    ParameterSpec(
         "buffer.keyframe_hz",
         2.0,
         "Most frames kept per camera per second (the latest frame is always kept).",
@@ -265,6 +278,8 @@ class AgentParameters:
     kernel_python: str
     trace_dir: str
     trace_max_mb: float
+    publish_points: bool
+    points_stride: int
     keyframe_hz: float
     history_s: float
     max_memory_mb: float
@@ -328,6 +343,8 @@ def read_parameters(node: Node) -> AgentParameters:
         kernel_python=values["kernel.python"],
         trace_dir=values["trace.dir"],
         trace_max_mb=values["trace.max_mb"],
+        publish_points=values["output.points"],
+        points_stride=values["output.points_stride"],
         keyframe_hz=values["buffer.keyframe_hz"],
         history_s=values["buffer.history_s"],
         max_memory_mb=values["buffer.max_memory_mb"],

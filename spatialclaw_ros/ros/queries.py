@@ -19,6 +19,7 @@ from spatialclaw_ros.frames import FrameBuffer, FrameDecodeError, NoFramesError,
 from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.ros.answers import error_answer, request_problem, seconds_to_duration
 from spatialclaw_ros.ros.conversions import fill_answer
+from spatialclaw_ros.ros.pointcloud import snapshot_points
 from spatialclaw_ros.sandbox import KernelPool, SandboxError
 
 
@@ -32,14 +33,19 @@ class QueryDefaults:
     timeout_s: float
     max_steps: int
     sandbox_off: bool
+    points_stride: int | None
 
 
 @dataclass(frozen=True)
 class QueryResult:
-    """The answer, and the outcome behind it when the agent ran (for the debug image and logs)."""
+    """The answer, the outcome behind it when the agent ran, and the frames' point cloud when asked for.
+
+    ``points``: ``(N×3 float32 metres, N×3 uint8 RGB)`` in the answer's frame (see ``ros.pointcloud``).
+    """
 
     answer: SpatialAnswer
     outcome: QueryOutcome | None
+    points: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class QueryRunner:
@@ -157,9 +163,11 @@ class QueryRunner:
                 progress=progress,
                 cancel=cancel,
             )
+            stride = self._defaults.points_stride
+            points = snapshot_points(kernel.snapshot_dir, stride) if stride and outcome.ok else None
         finally:
             kernel.close()
-        return QueryResult(self._answer(request, outcome, index.world_frame, started), outcome)
+        return QueryResult(self._answer(request, outcome, index.world_frame, started), outcome, points)
 
     def _answer(self, request, outcome: QueryOutcome, frame_id: str, started: float) -> SpatialAnswer:
         answer = SpatialAnswer()

@@ -8,6 +8,8 @@ failures, and that the node keeps serving after each failure.
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import numpy as np
 import pytest
 from geometry_msgs.msg import PoseArray
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image, PointCloud2
 from std_msgs.msg import String
 from visualization_msgs.msg import Marker, MarkerArray
 
@@ -63,6 +66,8 @@ def agent_parameters(**overrides) -> dict[str, object]:
         "kernel.pool_size": 2,
         "max_concurrent_queries": 2,
         "agent.timeout_s": 60.0,
+        "output.points": True,
+        "output.points_stride": 8,
     }
     parameters.update(overrides)
     return parameters
@@ -145,13 +150,18 @@ def test_code_query_measures_the_centre_depth_against_ground_truth(client):
     markers: list[MarkerArray] = []
     objects: list[PoseArray] = []
     answers: list[SpatialAnswer] = []
+    clouds: list[PointCloud2] = []
+    images: list[Image] = []
     node = client.observer
+    node.create_subscription(PointCloud2, f"{NAMESPACE}/spatial_agent/points", clouds.append, LATCHED)
+    node.create_subscription(Image, f"{NAMESPACE}/spatial_agent/debug_image", images.append, LATCHED)
     node.create_subscription(MarkerArray, f"{NAMESPACE}/spatial_agent/markers", markers.append, 10)
     node.create_subscription(PoseArray, f"{NAMESPACE}/spatial_agent/objects", objects.append, 10)
     node.create_subscription(SpatialAnswer, f"{NAMESPACE}/spatial_agent/answers", answers.append, LATCHED)
     time.sleep(0.5)
 
-    answer = client.query("how far is the wall?", code=CENTRE_DEPTH_CELL, answer_type="number")
+    code = CENTRE_DEPTH_CELL + 'show(f.image, label="the view")\n'
+    answer = client.query("how far is the wall?", code=code, answer_type="number")
 
     assert answer.error_code == SpatialAnswer.NONE, answer.error_message
     assert answer.header.frame_id == "map"
@@ -176,6 +186,16 @@ def test_code_query_measures_the_centre_depth_against_ground_truth(client):
     namespaces = {marker.ns for marker in markers[-1].markers}
     assert {"distances", "distance_labels"} <= namespaces
     assert markers[-1].markers[0].action == Marker.DELETEALL
+
+    wait_until(lambda: clouds and images, 10.0, "the point cloud and the debug image")
+    cloud = clouds[-1]
+    assert cloud.header.frame_id == "map" and cloud.width >= (320 // 8) * (240 // 8) // 2
+    xyz = np.frombuffer(bytes(cloud.data), dtype="<f4").reshape(-1, 4)[:, :3]
+    assert np.isfinite(xyz).all()
+    assert np.min(np.linalg.norm(xyz - expected_point, axis=1)) < 0.05, (
+        "the cloud contains the measured wall point"
+    )
+    assert (images[-1].width, images[-1].height, images[-1].encoding) == (320, 240, "rgb8")
 
 
 def test_vlm_answers_through_the_action_with_feedback(client, vlm):
@@ -255,3 +275,30 @@ def test_invalid_answer_is_reported_not_crashed(client):
     assert answer.error_code == SpatialAnswer.AGENT_FAILED
     assert "number" in answer.error_message
     assert_still_serving(client)
+
+
+def test_command_line_asks_and_prints_the_answer(client):
+    command = [
+        str(Path(sys.executable).with_name("spatialclaw")),
+        "ask",
+        "how many frames?",
+        "--agent",
+        f"{NAMESPACE}/spatial_agent",
+        "--code",
+        "ReturnAnswer(len(frames))",
+        "--answer-type",
+        "number",
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "answer: " in finished.stdout
+    assert "done" in finished.stdout, "feedback lines are printed"
+    failing = subprocess.run(
+        [*command[:5], "--code", "ReturnAnswer('x')", "--cameras", "ghost"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert failing.returncode == 1
+    assert "error 1:" in failing.stdout, "NO_DATA is error code 1"
