@@ -3,7 +3,8 @@
 Prints one JSON line: per-frame callback cost, dropped frames, node CPU % and RSS while ingesting,
 the time to write a 32-frame snapshot, and a baseline measured in the same run: the same node with
 bare raw subscriptions whose callbacks do nothing (the rclpy + DDS + executor floor that ingest adds
-to). ``--executor`` picks the node's executor (the agent node spins a MultiThreadedExecutor).
+to). ``--executor`` picks the node's executor (the agent node spins a SingleThreadedExecutor; ``multi``
+measures rclpy's MultiThreadedExecutor, which costs about twice the CPU per frame).
 
     python bench/ingest.py --cameras 4 --rate 30 --width 1280 --height 720 --duration 30
 
@@ -52,8 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--executor",
         choices=("multi", "single"),
-        default="multi",
-        help="multi: MultiThreadedExecutor(4) as the node spins; single: SingleThreadedExecutor",
+        default="single",
+        help="single: SingleThreadedExecutor, as the agent node spins; multi: MultiThreadedExecutor(4)",
     )
     parser.add_argument(
         "--role", choices=("main", "node", "publisher"), default="main", help=argparse.SUPPRESS
