@@ -10,12 +10,13 @@ from spatialclaw_ros.ros.launch_spec import agent_nodes, parse_remaps
 
 
 def test_agent_node_gets_params_file_sim_time_and_remaps():
-    (spec,) = agent_nodes(
+    (spec,), processes = agent_nodes(
         namespace="spatialclaw",
         params_file=Path("/opt/share/agent.yaml"),
         use_sim_time=True,
         camera_remaps="camera/image_raw:=/cam0/color/image_raw, camera/camera_info:=/cam0/color/camera_info",
     )
+    assert processes == (), "by default the node starts its own perception service and no vLLM"
     assert (spec.package, spec.executable, spec.name, spec.namespace) == (
         "spatialclaw_ros",
         "spatial_agent",
@@ -33,3 +34,52 @@ def test_agent_node_gets_params_file_sim_time_and_remaps():
 def test_malformed_remap_is_refused(text):
     with pytest.raises(ValueError, match="FROM:=TO"):
         parse_remaps(text)
+
+
+def test_separate_perception_service_and_vllm_are_started_and_wired():
+    (spec,), processes = agent_nodes(
+        namespace="spatialclaw",
+        params_file=Path("/opt/share/agent.yaml"),
+        use_sim_time=False,
+        start_perception=True,
+        perception_socket="/run/spatialclaw/p.sock",
+        perception_settings='{"segmenter": "labels"}',
+        vllm_model="Qwen/Qwen3-VL-8B-Instruct",
+        vllm_port=8100,
+    )
+    perception, vllm = processes
+    assert perception.command[-4:] == (
+        "--socket",
+        "/run/spatialclaw/p.sock",
+        "--settings",
+        '{"segmenter": "labels"}',
+    )
+    assert perception.respawn
+    assert vllm.command[:3] == ("vllm", "serve", "Qwen/Qwen3-VL-8B-Instruct") and "8100" in vllm.command
+    assert spec.parameters[2] == {
+        "perception.url": "unix:///run/spatialclaw/p.sock",
+        "llm.base_url": "http://127.0.0.1:8100/v1",
+        "llm.model": "Qwen/Qwen3-VL-8B-Instruct",
+    }
+
+
+def test_overrides_come_last():
+    (spec,), _ = agent_nodes(
+        namespace="ns",
+        params_file=Path("/a.yaml"),
+        use_sim_time=False,
+        vllm_model="m",
+        overrides={"llm.model": "other"},
+    )
+    assert spec.parameters[-1] == {"llm.model": "other"}
+
+
+def test_relative_perception_socket_is_refused():
+    with pytest.raises(ValueError, match="absolute"):
+        agent_nodes(
+            namespace="ns",
+            params_file=Path("/a.yaml"),
+            use_sim_time=False,
+            start_perception=True,
+            perception_socket="p.sock",
+        )
