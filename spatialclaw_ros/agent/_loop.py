@@ -234,7 +234,8 @@ class _Query:
             self._check_request()
             frames = self._load_frames()
             ask_server = await self._start_ask_server()
-            bootstrap = asyncio.ensure_future(self._execute(self._bootstrap_code(), BOOTSTRAP_TIMEOUT_S))
+            bootstrap_timeout_s = min(BOOTSTRAP_TIMEOUT_S, self._remaining(self.deadline))
+            bootstrap = asyncio.ensure_future(self._execute(self._bootstrap_code(), bootstrap_timeout_s))
             if self.request.code:
                 answer = await self._run_code(bootstrap)
             else:
@@ -262,7 +263,9 @@ class _Query:
             if bootstrap is not None and not bootstrap.done():
                 self.kernel.interrupt()
             if ask_server is not None:
-                await ask_server.close()
+                # A cancel landing here must not escape run(): the outcome still has to be made.
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(ask_server.close())
         if code == ErrorCode.NONE and answer is None:
             code, message = ErrorCode.AGENT_FAILED, "the query ended without an answer"
         return self._finish(answer, code, message)
@@ -385,7 +388,10 @@ class _Query:
 
     async def _await_bootstrap(self, bootstrap: asyncio.Future[CellResult]) -> None:
         started = time.monotonic()
-        result = await bootstrap
+        try:
+            result = await asyncio.wait_for(asyncio.shield(bootstrap), self._remaining(self.deadline))
+        except asyncio.TimeoutError:
+            raise DeadlineError from None
         self._add_stage("bootstrap_wait", time.monotonic() - started)
         report = read_cell(result)
         self.trace.event(

@@ -151,7 +151,11 @@ class PerceptionServiceProcess:
             self.settings.to_json(),
         ]
         output = self._log if self._log is not None else subprocess.DEVNULL
-        self._process = subprocess.Popen(command, env=self._env, stdout=output, stderr=output)
+        # Its own session: a terminal's Ctrl-C reaches the node only, which then stops the service. The
+        # service itself asks to die with its parent, so a node killed outright does not leave it behind.
+        self._process = subprocess.Popen(
+            command, env=self._env, stdout=output, stderr=output, start_new_session=True
+        )
         LOG.info("perception service started (pid %d) on %s", self._process.pid, self.socket_path)
 
     def _watch(self) -> None:

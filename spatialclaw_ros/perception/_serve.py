@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from spatialclaw_ros.perception._signals import die_with_parent
 from spatialclaw_ros.runtime.tools import TOKEN_ENV
 
 
@@ -37,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--settings", default="{}", help="PerceptionSettings as JSON")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
+    # Started by a node (or launch): never outlive it, whatever killed it.
+    die_with_parent()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
 

@@ -1,13 +1,16 @@
 """The ``spatial_agent`` lifecycle node: serves ``~/query`` and ``~/ask`` over the buffered camera frames.
 
+``~/query`` and ``~/ask`` exist from start-up so that a planner can always reach the node; until it is
+configured they answer NO_DATA.
+
 Transitions:
-    configure: reads the parameters; creates the frame buffer, the warm kernel pool, the agent (and checks
-        its VLM endpoint), the publishers, the ``~/query`` service and the ``~/ask`` action server. A
-        missing VLM or sandbox never fails the transition: it is logged, shown on ``/diagnostics``, and
-        the queries that need it answer MODEL_UNAVAILABLE or SANDBOX_ERROR.
+    configure: reads the parameters; creates the frame buffer, the perception link, the warm kernel pool,
+        the agent (and checks its VLM endpoint), the publishers and ``/diagnostics``. A missing VLM,
+        perception service or sandbox never fails the transition: it is logged, shown on ``/diagnostics``,
+        and the queries that need it answer MODEL_UNAVAILABLE, PERCEPTION_UNAVAILABLE or SANDBOX_ERROR.
     activate: subscribes to the cameras (ingest runs in its own callback group).
     deactivate: unsubscribes; buffered frames are kept and queries still answer from them.
-    cleanup: releases everything configure created (kernels, agent, workers).
+    cleanup: cancels the running queries and releases everything configure created.
 
 With ``autostart`` (the default) the node configures and activates itself at start-up.
 
@@ -25,6 +28,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -41,7 +45,9 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from rclpy.task import Future
+from rclpy.timer import Timer
 from sensor_msgs.msg import Image, PointCloud2
+from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from spatialclaw_ros.action import SpatialQuery as SpatialQueryAction
@@ -49,7 +55,7 @@ from spatialclaw_ros.agent import Agent, AgentSettings, CancelToken, LLMSettings
 from spatialclaw_ros.frames import FrameBuffer, numpy_to_image
 from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.perception import PerceptionSettings
-from spatialclaw_ros.ros.answers import error_answer, new_query_id
+from spatialclaw_ros.ros.answers import error_answer, new_query_id, request_problem
 from spatialclaw_ros.ros.diagnostics import NodeHealth, Reachability, diagnostic_array
 from spatialclaw_ros.ros.ingest import CameraIngest, declare_ingest_parameters
 from spatialclaw_ros.ros.markers import answer_markers, answer_paths, answer_poses
@@ -62,13 +68,14 @@ from spatialclaw_ros.ros.parameters import (
 )
 from spatialclaw_ros.ros.perception_link import PerceptionLink, PerceptionLinkError, open_perception
 from spatialclaw_ros.ros.pointcloud import point_cloud
-from spatialclaw_ros.ros.queries import QueryDefaults, QueryResult, QueryRunner
+from spatialclaw_ros.ros.queries import QueryDefaults, QueryResult, QueryRunner, QuerySlots
 from spatialclaw_ros.sandbox import KernelPool, SandboxError, SandboxSettings
 from spatialclaw_ros.srv import SpatialQuery as SpatialQueryService
 
 NODE_NAME = "spatial_agent"
 DIAGNOSTICS_PERIOD_S = 1.0
-BACKGROUND_THREADS = 16
+HEALTH_CHECK_PERIOD_S = 5.0
+SLOT_WAITERS = 16
 
 # Late joiners (rviz, a planner starting after the answer) still get the last answer.
 LATCHED_QOS = QoSProfile(
@@ -77,6 +84,32 @@ LATCHED_QOS = QoSProfile(
     reliability=ReliabilityPolicy.RELIABLE,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
+
+
+@dataclass
+class _Session:
+    """What configure creates and cleanup releases. A query keeps the session it started in."""
+
+    params: AgentParameters
+    buffer: FrameBuffer
+    ingest: CameraIngest
+    perception: PerceptionLink | None
+    pool: KernelPool | None
+    pool_error: str
+    agent: Agent
+    runner: QueryRunner
+    slots: QuerySlots
+    workers: ThreadPoolExecutor
+    slot_waiters: ThreadPoolExecutor
+    health_checks: ThreadPoolExecutor
+    outputs: dict[str, object] = field(default_factory=dict)
+    diagnostics_timer: Timer | None = None
+    tokens: dict[str, CancelToken] = field(default_factory=dict)
+    closing: threading.Event = field(default_factory=threading.Event)
+    vlm: Reachability = field(default_factory=lambda: Reachability(False, "not checked yet"))
+    perception_health: Reachability = field(default_factory=lambda: Reachability(False, "not started"))
+    health_pending: bool = False
+    last_health_check: float = 0.0
 
 
 class SpatialAgentNode(LifecycleNode):
@@ -88,23 +121,17 @@ class SpatialAgentNode(LifecycleNode):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._ingest_group = MutuallyExclusiveCallbackGroup()
         self._query_group = ReentrantCallbackGroup()
-        self._params: AgentParameters | None = None
-        self._buffer: FrameBuffer | None = None
-        self._ingest: CameraIngest | None = None
-        self._pool: KernelPool | None = None
-        self._agent: Agent | None = None
-        self._runner: QueryRunner | None = None
-        self._workers: ThreadPoolExecutor | None = None
-        self._background: ThreadPoolExecutor | None = None
-        self._slots: threading.BoundedSemaphore | None = None
-        self._running = 0
-        self._running_lock = threading.Lock()
-        self._cancel_tokens: dict[bytes, CancelToken] = {}
-        self._vlm = Reachability(False, "not checked yet")
-        self._perception: PerceptionLink | None = None
-        self._perception_health = Reachability(False, "not started")
-        self._entities: list = []
-        self._outputs: dict[str, object] = {}
+        self._session: _Session | None = None
+        self.create_service(SpatialQueryService, "~/query", self._on_query, callback_group=self._query_group)
+        self._action_server = ActionServer(
+            self,
+            SpatialQueryAction,
+            "~/ask",
+            execute_callback=self._on_ask,
+            goal_callback=self._on_goal,
+            cancel_callback=self._on_cancel,
+            callback_group=self._query_group,
+        )
 
     @property
     def autostart(self) -> bool:
@@ -114,7 +141,7 @@ class SpatialAgentNode(LifecycleNode):
     # Lifecycle transitions -------------------------------------------------------------------------
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Read parameters; create buffer, kernel pool, agent, publishers, service and action server."""
+        """Read parameters; create buffer, perception link, kernel pool, agent and publishers."""
         try:
             params = read_parameters(self)
             declare_ingest_parameters(self, params.cameras)
@@ -125,64 +152,83 @@ class SpatialAgentNode(LifecycleNode):
         except ValueError as error:
             self.get_logger().error(f"configure failed: {error}")
             return TransitionCallbackReturn.FAILURE
-        self._params, self._buffer, self._ingest = params, buffer, ingest
-        self._perception = self._open_perception(params)
-        pool, pool_error = self._start_pool(params)
-        self._pool = pool
-        self._agent = Agent(
-            LLMSettings(
-                base_url=params.llm_base_url, model=params.llm_model, api_key_env=params.llm_api_key_env
-            ),
-            AgentSettings(
-                max_steps=params.max_steps,
-                timeout_s=params.timeout_s,
-                planning=params.planning,
-                trace_dir=trace_directory(params.trace_dir),
-                trace_max_mb=params.trace_max_mb,
-            ),
-        )
-        self._check_model()
-        self._runner = QueryRunner(
-            buffer=buffer,
-            pool=pool,
-            pool_error=pool_error,
-            agent=self._agent,
-            defaults=QueryDefaults(
-                cameras=params.cameras,
-                target_frame=params.target_frame,
-                max_frames=params.max_frames,
-                timeout_s=params.timeout_s,
-                max_steps=params.max_steps,
-                sandbox_off=params.sandbox_mode == "off",
-                points_stride=params.points_stride if params.publish_points else None,
-            ),
-            waiting_topics=ingest.waiting_topics,
-            clock=self.get_clock(),
-            logger=self.get_logger(),
-        )
-        self._workers = ThreadPoolExecutor(params.max_concurrent_queries, thread_name_prefix="query")
-        # Service calls wait for a free query slot here (never in a query worker), and health checks run here.
-        self._background = ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="background")
-        self._slots = threading.BoundedSemaphore(params.max_concurrent_queries)
-        self._create_interfaces()
+        perception, perception_health = self._open_perception(params)
+        pool, pool_error = None, "not started"
+        agent = None
+        try:
+            pool, pool_error = self._start_pool(params, perception)
+            agent = Agent(
+                LLMSettings(
+                    base_url=params.llm_base_url, model=params.llm_model, api_key_env=params.llm_api_key_env
+                ),
+                AgentSettings(
+                    max_steps=params.max_steps,
+                    timeout_s=params.timeout_s,
+                    planning=params.planning,
+                    trace_dir=trace_directory(params.trace_dir),
+                    trace_max_mb=params.trace_max_mb,
+                ),
+            )
+            session = _Session(
+                params=params,
+                buffer=buffer,
+                ingest=ingest,
+                perception=perception,
+                pool=pool,
+                pool_error=pool_error,
+                agent=agent,
+                runner=QueryRunner(
+                    buffer=buffer,
+                    pool=pool,
+                    pool_error=pool_error,
+                    agent=agent,
+                    defaults=QueryDefaults(
+                        cameras=params.cameras,
+                        target_frame=params.target_frame,
+                        max_frames=params.max_frames,
+                        timeout_s=params.timeout_s,
+                        max_steps=params.max_steps,
+                        sandbox_off=params.sandbox_mode == "off",
+                        points_stride=params.points_stride if params.publish_points else None,
+                    ),
+                    waiting_topics=ingest.waiting_topics,
+                    clock=self.get_clock(),
+                    logger=self.get_logger(),
+                ),
+                slots=QuerySlots(params.max_concurrent_queries),
+                workers=ThreadPoolExecutor(params.max_concurrent_queries, thread_name_prefix="query"),
+                # Service calls wait for a free query slot here, never in a query worker.
+                slot_waiters=ThreadPoolExecutor(SLOT_WAITERS, thread_name_prefix="query_wait"),
+                health_checks=ThreadPoolExecutor(1, thread_name_prefix="health"),
+                perception_health=perception_health,
+            )
+            self._check_health(session)
+            self._create_outputs(session)
+        except Exception as error:  # release what was made: a failed configure must leave nothing running
+            self.get_logger().error(f"configure failed: {type(error).__name__}: {error}")
+            for resource in (pool, agent, perception):
+                if resource is not None:
+                    resource.close()
+            return TransitionCallbackReturn.FAILURE
+        self._session = session
         self.get_logger().info(f"configured: cameras {list(params.cameras)}")
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe to the cameras."""
-        assert self._ingest is not None
-        self._ingest.start()
-        self.get_logger().info(f"active: waiting for {', '.join(self._ingest.waiting_topics())}")
+        assert self._session is not None
+        self._session.ingest.start()
+        self.get_logger().info(f"active: waiting for {', '.join(self._session.ingest.waiting_topics())}")
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Unsubscribe from the cameras; buffered frames stay."""
-        if self._ingest is not None:
-            self._ingest.stop()
+        if self._session is not None:
+            self._session.ingest.stop()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Release everything configure created."""
+        """Cancel the running queries and release everything configure created."""
         self._release()
         return TransitionCallbackReturn.SUCCESS
 
@@ -191,7 +237,7 @@ class SpatialAgentNode(LifecycleNode):
         self._release()
         return TransitionCallbackReturn.SUCCESS
 
-    def _open_perception(self, params: AgentParameters) -> PerceptionLink | None:
+    def _open_perception(self, params: AgentParameters) -> tuple[PerceptionLink | None, Reachability]:
         settings = PerceptionSettings(
             segmenter=params.perception_segmenter,
             depth=params.perception_depth,
@@ -203,19 +249,18 @@ class SpatialAgentNode(LifecycleNode):
         )
         try:
             link = open_perception(params.perception_url, settings)
-        except (PerceptionLinkError, RuntimeError) as error:
-            self._perception_health = Reachability(False, str(error))
+        except (PerceptionLinkError, RuntimeError, OSError) as error:
             self.get_logger().error(
                 f"perception unavailable, tools.* will answer PERCEPTION_UNAVAILABLE: {error}"
             )
-            return None
+            return None, Reachability(False, str(error))
         reachable, detail = link.health()
-        self._perception_health = Reachability(reachable, detail)
         self.get_logger().info(f"perception at {link.socket_path}: {detail}")
-        return link
+        return link, Reachability(reachable, detail)
 
-    def _start_pool(self, params: AgentParameters) -> tuple[KernelPool | None, str]:
-        link = self._perception
+    def _start_pool(
+        self, params: AgentParameters, link: PerceptionLink | None
+    ) -> tuple[KernelPool | None, str]:
         settings = SandboxSettings(
             mode=params.sandbox_mode,
             kernel_python=params.kernel_python,
@@ -232,76 +277,61 @@ class SpatialAgentNode(LifecycleNode):
             self.get_logger().warning("kernel.sandbox is OFF: model-written code will run unconfined")
         return pool, ""
 
-    def _check_model(self) -> None:
-        assert self._agent is not None
-        health = self._agent.check_model(timeout_s=5.0)
-        self._vlm = Reachability(health.ok, health.message)
-        if health.ok:
+    def _check_health(self, session: _Session) -> None:
+        """Ask the VLM and the perception service whether they answer (blocking, a few seconds at most)."""
+        previous = session.vlm
+        health = session.agent.check_model(timeout_s=2.0)
+        session.vlm = Reachability(health.ok, health.message)
+        if session.perception is not None:
+            session.perception_health = Reachability(*session.perception.health())
+        if health.ok and not previous.reachable:
             self.get_logger().info(f"VLM ready: {health.message}")
-        else:
+        elif not health.ok and (previous.reachable or previous.detail == "not checked yet"):
             self.get_logger().warning(f"VLM unreachable (code queries still work): {health.message}")
+        session.health_pending = False
 
-    def _create_interfaces(self) -> None:
+    def _create_outputs(self, session: _Session) -> None:
         publishers = {
             "answers": (SpatialAnswer, "~/answers", LATCHED_QOS),
             "markers": (MarkerArray, "~/markers", 10),
             "objects": (PoseArray, "~/objects", 10),
             "trajectories": (PathMessage, "~/trajectories", 10),
             "debug_image": (Image, "~/debug_image", LATCHED_QOS),
+            "diagnostics": (DiagnosticArray, "/diagnostics", 10),
         }
-        if self._params is not None and self._params.publish_points:
+        if session.params.publish_points:
             publishers["points"] = (PointCloud2, "~/points", LATCHED_QOS)
-        self._outputs = {
+        session.outputs = {
             key: self.create_publisher(msg_type, topic, qos)
             for key, (msg_type, topic, qos) in publishers.items()
         }
-        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self._entities = [
-            self.create_service(
-                SpatialQueryService, "~/query", self._on_query, callback_group=self._query_group
-            ),
-            ActionServer(
-                self,
-                SpatialQueryAction,
-                "~/ask",
-                execute_callback=self._on_ask,
-                goal_callback=self._on_goal,
-                cancel_callback=self._on_cancel,
-                callback_group=self._query_group,
-            ),
-            self.create_timer(
-                DIAGNOSTICS_PERIOD_S, self._publish_diagnostics, callback_group=self._ingest_group
-            ),
-        ]
+        session.diagnostics_timer = self.create_timer(
+            DIAGNOSTICS_PERIOD_S,
+            lambda: self._publish_diagnostics(session),
+            callback_group=self._ingest_group,
+        )
 
     def _release(self) -> None:
-        if self._ingest is not None:
-            self._ingest.stop()
-        for token in list(self._cancel_tokens.values()):
+        """Cancel running queries, then release the session (runs on the executor thread)."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        session.closing.set()
+        session.slots.close()
+        for token in list(session.tokens.values()):
             token.cancel()
-        for threads in (self._workers, self._background):
-            if threads is not None:
-                threads.shutdown(wait=True, cancel_futures=True)
-        for entity in self._entities:
-            if isinstance(entity, ActionServer):
-                entity.destroy()
-            elif hasattr(entity, "cancel"):
-                self.destroy_timer(entity)
-            else:
-                self.destroy_service(entity)
-        for publisher in [*self._outputs.values(), getattr(self, "_diagnostics", None)]:
-            if publisher is not None:
-                self.destroy_publisher(publisher)
-        if self._pool is not None:
-            self._pool.close()
-        if self._agent is not None:
-            self._agent.close()
-        if self._perception is not None:
-            self._perception.close()
-        self._entities, self._outputs = [], {}
-        self._ingest = self._buffer = self._pool = self._agent = self._runner = self._perception = None
-        self._workers = self._background = None
-        self._params = None
+        session.ingest.stop()
+        if session.pool is not None:
+            session.pool.close()
+        for threads in (session.workers, session.slot_waiters, session.health_checks):
+            threads.shutdown(wait=True, cancel_futures=True)
+        if session.diagnostics_timer is not None:
+            self.destroy_timer(session.diagnostics_timer)
+        for publisher in session.outputs.values():
+            self.destroy_publisher(publisher)
+        session.agent.close()
+        if session.perception is not None:
+            session.perception.close()
 
     # Parameters ------------------------------------------------------------------------------------
 
@@ -316,173 +346,218 @@ class SpatialAgentNode(LifecycleNode):
         """``~/query``: wait for a free slot within the request's time budget, then run the query."""
         started = time.monotonic()
         query_id = new_query_id()
-        if self._runner is None or self._slots is None or self._params is None:
-            response.result = self._not_configured(request, query_id, started)
-            return response
-        timeout_s = request.timeout_s or self._params.timeout_s
-        if not await self._in_thread(self._background, self._slots.acquire, timeout=timeout_s):
-            response.result = error_answer(
-                request,
-                query_id=query_id,
-                error_code=SpatialAnswer.TIMEOUT,
-                error_message=f"every query slot stayed busy for {timeout_s} s (max_concurrent_queries)",
-                frame_id=request.target_frame,
-                elapsed_s=time.monotonic() - started,
-                clock=self.get_clock(),
-            )
-            return response
-        response.result = await self._run_in_slot(request, query_id, started, progress=None, cancel=None)
+        try:
+            response.result = await self._answer_query(request, query_id, started)
+        except Exception as error:  # the node must survive anything a request brings
+            self.get_logger().error(f"query {query_id}: {type(error).__name__}: {error}")
+            response.result = self._error(request, query_id, started, SpatialAnswer.AGENT_FAILED, str(error))
         return response
 
+    async def _answer_query(self, request, query_id: str, started: float) -> SpatialAnswer:
+        session = self._session
+        if session is None:
+            return self._not_configured(request, query_id, started)
+        problem = request_problem(request)
+        if problem is not None:
+            return self._error(request, query_id, started, SpatialAnswer.INVALID_QUERY, problem)
+        timeout_s = request.timeout_s or session.params.timeout_s
+        if not await self._in_thread(session.slot_waiters, session.slots.acquire, timeout_s):
+            if session.closing.is_set():
+                return self._error(
+                    request, query_id, started, SpatialAnswer.CANCELED, "the node is shutting down"
+                )
+            message = f"every query slot stayed busy for {timeout_s:g} s (max_concurrent_queries)"
+            return self._error(request, query_id, started, SpatialAnswer.TIMEOUT, message)
+        return await self._run_in_slot(
+            session, request, query_id, started, progress=None, cancel=CancelToken()
+        )
+
     def _on_goal(self, goal_request) -> GoalResponse:
-        """Accept a goal only while a query slot is free; the slot is held until the goal ends."""
-        if self._slots is None or not self._slots.acquire(blocking=False):
-            limit = self._params.max_concurrent_queries if self._params else 0
+        """Accept a goal while a query slot is free (unconfigured: accept, and answer NO_DATA)."""
+        session = self._session
+        if session is not None and session.slots.in_use >= session.slots.limit:
             self.get_logger().warning(
-                f"goal rejected: {limit} queries already running (max_concurrent_queries)"
+                f"goal rejected: {session.slots.limit} queries already running (max_concurrent_queries)"
             )
             return GoalResponse.REJECT
         return GoalResponse.ACCEPT
 
     def _on_cancel(self, goal_handle) -> CancelResponse:
-        token = self._cancel_tokens.get(bytes(goal_handle.goal_id.uuid))
+        session = self._session
+        token = session.tokens.get(_goal_key(goal_handle)) if session is not None else None
         if token is not None:
             token.cancel()
         return CancelResponse.ACCEPT
 
     async def _on_ask(self, goal_handle):
-        """``~/ask``: run the query in a worker, relaying its progress as feedback; cancel interrupts it."""
+        """``~/ask``: run the query in a worker, relaying its progress as feedback; cancel interrupts it.
+
+        The goal ends canceled after a cancel, aborted on any other error, and succeeded with an answer.
+        """
         started = time.monotonic()
         query_id = new_query_id()
-        if self._runner is None:
-            answer = self._not_configured(goal_handle.request, query_id, started)
-            goal_handle.abort()
-            return SpatialQueryAction.Result(result=answer)
-        goal_id = bytes(goal_handle.goal_id.uuid)
-        token = CancelToken()
-        self._cancel_tokens[goal_id] = token
-        if goal_handle.is_cancel_requested:
-            token.cancel()
-
-        def progress(report: Progress) -> None:
-            feedback = SpatialQueryAction.Feedback(
-                stage=report.stage,
-                step=report.step,
-                max_steps=report.max_steps,
-                summary=report.summary,
-                elapsed_s=time.monotonic() - started,
-            )
-            goal_handle.publish_feedback(feedback)
-
+        request = goal_handle.request
+        session = self._session
         try:
-            answer = await self._run_in_slot(goal_handle.request, query_id, started, progress, token)
-        finally:
-            self._cancel_tokens.pop(goal_id, None)
-        progress(Progress("done", answer.steps, 0, answer.error_message or answer.answer, 0.0))
+            if session is None:
+                answer = self._not_configured(request, query_id, started)
+            elif not session.slots.try_acquire():
+                message = f"{session.slots.limit} queries already running (max_concurrent_queries)"
+                answer = self._error(request, query_id, started, SpatialAnswer.AGENT_FAILED, message)
+            else:
+                token = CancelToken()
+                if goal_handle.is_cancel_requested:
+                    token.cancel()
+
+                def progress(report: Progress) -> None:
+                    feedback = SpatialQueryAction.Feedback(
+                        stage=report.stage,
+                        step=report.step,
+                        max_steps=report.max_steps,
+                        summary=report.summary,
+                        elapsed_s=time.monotonic() - started,
+                    )
+                    goal_handle.publish_feedback(feedback)
+
+                answer = await self._run_in_slot(
+                    session, request, query_id, started, progress, token, key=_goal_key(goal_handle)
+                )
+                progress(Progress("done", answer.steps, 0, answer.error_message or answer.answer, 0.0))
+        except Exception as error:  # the node must survive anything a goal brings
+            self.get_logger().error(f"query {query_id}: {type(error).__name__}: {error}")
+            answer = self._error(request, query_id, started, SpatialAnswer.AGENT_FAILED, str(error))
         if answer.error_code == SpatialAnswer.CANCELED and goal_handle.is_cancel_requested:
             goal_handle.canceled()
+        elif answer.error_code != SpatialAnswer.NONE:
+            goal_handle.abort()
         else:
             goal_handle.succeed()
         return SpatialQueryAction.Result(result=answer)
 
-    async def _run_in_slot(self, request, query_id: str, started: float, progress, cancel) -> SpatialAnswer:
-        """Run the query in a worker thread (the slot is already held) and publish its outputs."""
-        assert self._runner is not None and self._slots is not None
-        with self._running_lock:
-            self._running += 1
+    async def _run_in_slot(
+        self, session: _Session, request, query_id: str, started: float, progress, cancel: CancelToken, key=""
+    ) -> SpatialAnswer:
+        """Run the query in a worker thread (its slot already held, released by the worker) and publish it."""
+        key = key or query_id
+        session.tokens[key] = cancel
+        if session.closing.is_set():
+            cancel.cancel()
+
+        def work() -> QueryResult:
+            try:
+                return session.runner.run(
+                    request, query_id=query_id, started=started, progress=progress, cancel=cancel
+                )
+            finally:
+                session.slots.release()
+
         try:
-            result: QueryResult = await self._in_thread(
-                self._workers,
-                self._runner.run,
-                request,
-                query_id=query_id,
-                started=started,
-                progress=progress,
-                cancel=cancel,
+            result: QueryResult = await self._in_thread(session.workers, work)
+        except RuntimeError as error:  # the workers were shut down: the node is closing
+            session.slots.release()
+            return self._error(
+                request, query_id, started, SpatialAnswer.CANCELED, f"the node is closing: {error}"
             )
         finally:
-            with self._running_lock:
-                self._running -= 1
-            self._slots.release()
-        self._publish(result)
+            session.tokens.pop(key, None)
+        if not session.closing.is_set():
+            try:
+                self._publish(session, result)
+            except Exception as error:  # a failed output must not lose the answer itself
+                self.get_logger().error(f"query {query_id}: publishing the outputs failed: {error}")
         return result.answer
 
-    async def _in_thread(self, threads: ThreadPoolExecutor, function, *args, **kwargs):
-        """Run ``function`` in one of ``threads`` and await its result without blocking the executor."""
+    async def _in_thread(self, threads: ThreadPoolExecutor, function, *args):
+        """Run ``function`` in one of ``threads`` and await its result without blocking the executor.
+
+        Raises RuntimeError when ``threads`` is shut down (before or while the call waits to start).
+        """
         executor = self.executor
         future: Future = Future(executor=executor)
 
         def settle(done) -> None:
-            error = done.exception()
-            if error is None:
-                future.set_result(done.result())
+            if done.cancelled():
+                future.set_exception(RuntimeError("the call was canceled before it started"))
+            elif done.exception() is not None:
+                future.set_exception(done.exception())
             else:
-                future.set_exception(error)
+                future.set_result(done.result())
             executor.wake()
 
-        threads.submit(function, *args, **kwargs).add_done_callback(settle)
+        threads.submit(function, *args).add_done_callback(settle)
         return await future
 
-    def _not_configured(self, request, query_id: str, started: float) -> SpatialAnswer:
+    def _error(self, request, query_id: str, started: float, code: int, message: str) -> SpatialAnswer:
         return error_answer(
             request,
             query_id=query_id,
-            error_code=SpatialAnswer.NO_DATA,
-            error_message="the node is not configured: no cameras are subscribed",
+            error_code=code,
+            error_message=message,
             frame_id=request.target_frame,
             elapsed_s=time.monotonic() - started,
             clock=self.get_clock(),
         )
 
+    def _not_configured(self, request, query_id: str, started: float) -> SpatialAnswer:
+        message = "the node is not configured: no cameras are subscribed"
+        return self._error(request, query_id, started, SpatialAnswer.NO_DATA, message)
+
     # Outputs ---------------------------------------------------------------------------------------
 
-    def _publish(self, result: QueryResult) -> None:
+    def _publish(self, session: _Session, result: QueryResult) -> None:
         answer = result.answer
-        publishers = self._outputs
-        if not publishers:
-            return
-        publishers["answers"].publish(answer)
+        outputs = session.outputs
+        outputs["answers"].publish(answer)
         if answer.error_code != SpatialAnswer.NONE:
             self.get_logger().warning(f"query {answer.query_id}: {answer.error_message}")
             return
         self.get_logger().info(f"query {answer.query_id}: {answer.answer!r} ({answer.steps} steps)")
-        publishers["markers"].publish(answer_markers(answer))
-        publishers["objects"].publish(answer_poses(answer))
-        for path in answer_paths(answer):
-            publishers["trajectories"].publish(path)
-        if result.points is not None and "points" in publishers:
-            publishers["points"].publish(point_cloud(*result.points, answer.header))
+        # Geometry is placed as it was when measured: a moving robot's rviz must not shift it.
+        header = Header(frame_id=answer.header.frame_id, stamp=_measured_stamp(answer))
+        outputs["markers"].publish(answer_markers(answer, header))
+        outputs["objects"].publish(answer_poses(answer, header))
+        for path in answer_paths(answer, header):
+            outputs["trajectories"].publish(path)
+        if result.points is not None and "points" in outputs:
+            outputs["points"].publish(point_cloud(*result.points, header))
         if result.outcome is not None and result.outcome.last_shown_jpeg is not None:
-            publishers["debug_image"].publish(jpeg_to_image(result.outcome.last_shown_jpeg, answer.header))
+            outputs["debug_image"].publish(jpeg_to_image(result.outcome.last_shown_jpeg, header))
 
-    def _refresh_perception_health(self, link: PerceptionLink) -> None:
-        """Ask the service for its health (in a background thread: it may take up to 2 s)."""
-        reachable, detail = link.health()
-        self._perception_health = Reachability(reachable, detail)
-
-    def _publish_diagnostics(self) -> None:
-        if self._params is None or self._buffer is None:
-            return
-        if self._perception is not None and self._background is not None:
-            self._background.submit(self._refresh_perception_health, self._perception)
-        params = self._params
+    def _publish_diagnostics(self, session: _Session) -> None:
+        now = time.monotonic()
+        if not session.health_pending and now - session.last_health_check >= HEALTH_CHECK_PERIOD_S:
+            session.health_pending, session.last_health_check = True, now
+            session.health_checks.submit(self._check_health, session)
+        params = session.params
+        kernels_detail = session.pool_error if session.pool is None else ""
         health = NodeHealth(
-            cameras=self._buffer.stats(),
+            cameras=session.buffer.stats(),
             expected_cameras=params.cameras,
-            buffer_bytes=self._buffer.total_bytes,
+            buffer_bytes=session.buffer.total_bytes,
             buffer_cap_bytes=int(params.max_memory_mb * 2**20),
-            vlm=self._vlm,
-            perception=self._perception_health,
-            warm_kernels=self._pool.warm_count if self._pool is not None else 0,
+            vlm=session.vlm,
+            perception=session.perception_health,
+            warm_kernels=session.pool.warm_count if session.pool is not None else 0,
             pool_size=params.pool_size,
-            queries_running=self._running,
+            sandbox_error=kernels_detail,
+            queries_running=session.slots.in_use,
             max_queries=params.max_concurrent_queries,
         )
-        self._diagnostics.publish(
-            diagnostic_array(
-                health, self.get_fully_qualified_name(), "spatialclaw", self.get_clock().now().to_msg()
-            )
+        stamp = self.get_clock().now().to_msg()
+        session.outputs["diagnostics"].publish(
+            diagnostic_array(health, self.get_fully_qualified_name(), "spatialclaw", stamp)
         )
+
+
+def _goal_key(goal_handle) -> str:
+    return bytes(goal_handle.goal_id.uuid).hex()
+
+
+def _measured_stamp(answer: SpatialAnswer):
+    """The newest source frame's stamp (the moment measured), else the answer's own stamp."""
+    if not answer.source_stamps:
+        return answer.header.stamp
+    return max(answer.source_stamps, key=lambda stamp: (stamp.sec, stamp.nanosec))
 
 
 def trace_directory(parameter: str) -> Path:
@@ -515,7 +590,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        node.trigger_shutdown()
+        try:
+            node.trigger_shutdown()
+        except Exception as error:  # already finalized, e.g. by `ros2 lifecycle set ... shutdown`
+            node.get_logger().debug(f"no shutdown transition: {error}")
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()

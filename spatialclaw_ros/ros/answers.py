@@ -16,6 +16,8 @@ from rclpy.clock import Clock
 from spatialclaw_ros.msg import SpatialAnswer
 
 ANSWER_TYPES = ("", "text", "number", "choice", "boolean")
+MAX_TIMEOUT_S = 3600.0
+MAX_FRAMES = 256
 
 
 def new_query_id() -> str:
@@ -38,8 +40,10 @@ def request_problem(request) -> str | None:
         return f'choices are only allowed with answer_type "choice", not {request.answer_type!r}'
     if not math.isfinite(request.window_s) or request.window_s < 0.0:
         return f"window_s must be a finite number >= 0, not {request.window_s}"
-    if not math.isfinite(request.timeout_s) or request.timeout_s < 0.0:
-        return f"timeout_s must be a finite number >= 0, not {request.timeout_s}"
+    if not math.isfinite(request.timeout_s) or not 0.0 <= request.timeout_s <= MAX_TIMEOUT_S:
+        return f"timeout_s must be a number of seconds in [0, {MAX_TIMEOUT_S:g}], not {request.timeout_s}"
+    if request.max_frames > MAX_FRAMES:
+        return f"max_frames must be at most {MAX_FRAMES}, not {request.max_frames}"
     if len(set(request.cameras)) != len(request.cameras):
         return f"cameras must be unique: {list(request.cameras)}"
     return None

@@ -13,7 +13,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 from spatialclaw_ros.frames import CameraStats
 
-OK, WARN = DiagnosticStatus.OK, DiagnosticStatus.WARN
+OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class NodeHealth:
     perception: Reachability
     warm_kernels: int
     pool_size: int
+    sandbox_error: str
     queries_running: int
     max_queries: int
 
@@ -114,6 +115,10 @@ def _reachability_status(
 
 
 def _kernels_status(node_name: str, health: NodeHealth) -> DiagnosticStatus:
+    if health.sandbox_error:
+        return DiagnosticStatus(
+            level=ERROR, name=f"{node_name}: kernels", message=f"sandbox unavailable: {health.sandbox_error}"
+        )
     level = OK if health.warm_kernels > 0 or health.pool_size == 0 else WARN
     return DiagnosticStatus(
         level=level,

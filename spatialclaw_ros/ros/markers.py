@@ -1,11 +1,12 @@
 """rviz output of an answer: markers, object poses and trajectory paths, all built from a SpatialAnswer.
 
 Convention:
-    Every marker, pose and path is in ``answer.header.frame_id`` and stamped ``answer.header.stamp``;
-    sizes are metres. Namespaces are stable (``objects``, ``object_labels``, ``distances``,
-    ``distance_labels``, ``trajectories``, ``trajectory_arrows``) and ids count from 0 in the order of the
-    answer's lists, so a display can be filtered by namespace. Each array starts with a DELETEALL marker:
-    the markers of the previous answer never linger.
+    Every marker, pose and path carries ``header`` (default: the answer's): the answer's frame, stamped
+    with the moment measured so that rviz places it as it was then. Sizes are metres. Namespaces are
+    stable (``objects``, ``object_labels``, ``distances``, ``distance_labels``, ``trajectories``,
+    ``trajectory_arrows``) and ids count from 0 in the order of the answer's lists, so a display can be
+    filtered by namespace. Each array starts with a DELETEALL marker: the markers of the previous answer
+    never linger.
 """
 
 from __future__ import annotations
@@ -35,30 +36,30 @@ def label_color(label: str, alpha: float = 1.0) -> ColorRGBA:
     return ColorRGBA(r=red, g=green, b=blue, a=alpha)
 
 
-def answer_markers(answer: SpatialAnswer) -> MarkerArray:
+def answer_markers(answer: SpatialAnswer, header: Header | None = None) -> MarkerArray:
     """Boxes and labels per object, a line and its value per distance, a strip and arrows per trajectory."""
-    markers = [Marker(header=answer.header, action=Marker.DELETEALL)]
+    header = header or answer.header
+    markers = [Marker(header=header, action=Marker.DELETEALL)]
     for index, item in enumerate(answer.objects):
-        markers.append(_object_box(answer.header, index, item))
-        markers.append(_object_label(answer.header, index, item))
+        markers.append(_object_box(header, index, item))
+        markers.append(_object_label(header, index, item))
     distances = [m for m in answer.measurements if m.type == Measurement.DISTANCE and len(m.points) >= 2]
     for index, measurement in enumerate(distances):
-        markers.extend(_distance(answer.header, index, measurement))
+        markers.extend(_distance(header, index, measurement))
     for index, trajectory in enumerate(answer.trajectories):
-        markers.extend(_trajectory(answer.header, index, trajectory))
+        markers.extend(_trajectory(header, index, trajectory))
     return MarkerArray(markers=markers)
 
 
-def answer_poses(answer: SpatialAnswer) -> PoseArray:
+def answer_poses(answer: SpatialAnswer, header: Header | None = None) -> PoseArray:
     """The box centre pose of every object of the answer."""
-    return PoseArray(header=answer.header, poses=[item.pose for item in answer.objects])
+    return PoseArray(header=header or answer.header, poses=[item.pose for item in answer.objects])
 
 
-def answer_paths(answer: SpatialAnswer) -> list[Path]:
+def answer_paths(answer: SpatialAnswer, header: Header | None = None) -> list[Path]:
     """One ``nav_msgs/Path`` per trajectory, in the answer's frame."""
-    return [
-        Path(header=answer.header, poses=list(trajectory.path.poses)) for trajectory in answer.trajectories
-    ]
+    header = header or answer.header
+    return [Path(header=header, poses=list(trajectory.path.poses)) for trajectory in answer.trajectories]
 
 
 def _object_box(header: Header, index: int, item) -> Marker:

@@ -1,6 +1,7 @@
 """The node's parameters: declaration with descriptors, and a typed view of their values.
 
-Every name here is pinned (DESIGN.md, config/agent.yaml): planners' launch files set them.
+Every name here is pinned (DESIGN.md, config/agent.yaml): planners' launch files set them. All are read
+when the node configures, so all are read-only: set them at start-up (parameter file, command line).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ class ParameterSpec:
     name: str
     default: Any
     description: str
-    read_only: bool = False
     int_range: tuple[int, int] | None = None
     float_range: tuple[float, float] | None = None
     choices: tuple[str, ...] = ()
@@ -39,7 +39,8 @@ class ParameterSpec:
         descriptor = ParameterDescriptor(
             name=self.name,
             description=self.description,
-            read_only=self.read_only,
+            # Every parameter is read at configure time: a later change would silently do nothing.
+            read_only=True,
             type=_parameter_type(self.default),
         )
         if self.int_range is not None:
@@ -75,7 +76,6 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         ["camera"],
         "Camera names; per NAME the node subscribes to NAME/image_raw, NAME/camera_info and optionally "
         "NAME/depth/image_raw (relative names, remappable).",
-        read_only=True,
     ),
     ParameterSpec(
         "target_frame",
@@ -86,20 +86,17 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         "autostart",
         True,
         "true: the lifecycle node configures and activates itself at start-up.",
-        read_only=True,
     ),
     ParameterSpec(
         "llm.base_url",
         "http://localhost:8000/v1",
         "OpenAI-compatible endpoint of the vision-language model (vLLM first).",
-        read_only=True,
     ),
     ParameterSpec("llm.model", "", "Model name served at llm.base_url; empty: the first one it lists."),
     ParameterSpec(
         "llm.api_key_env",
         "OPENAI_API_KEY",
         "Name of the environment variable that holds the API key (the key itself is never a parameter).",
-        read_only=True,
     ),
     ParameterSpec(
         "agent.max_steps",
@@ -129,75 +126,65 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         "strict",
         "strict: every query runs in a locked-down kernel, and the node refuses to run cells when the "
         "sandbox cannot start; off: plain local kernel, for debugging only (warns at every query).",
-        read_only=True,
         choices=SANDBOX_MODES,
     ),
     ParameterSpec(
         "kernel.pool_size",
         2,
         "Warm sandboxed kernels kept ready; each serves one query and is then destroyed.",
-        read_only=True,
         int_range=(0, 16),
     ),
     ParameterSpec(
         "kernel.python",
         "/opt/spatialclaw/kernel-env/bin/python",
         "Interpreter of the kernels' own Python environment (no ROS; scripts/setup_sandbox.sh makes it).",
-        read_only=True,
     ),
     ParameterSpec(
         "trace.dir",
         "",
         "Directory of the per-query traces (JSONL + HTML report); empty: $ROS_HOME/spatialclaw/traces "
         "(~/.ros/spatialclaw/traces).",
-        read_only=True,
     ),
     ParameterSpec(
         "trace.max_mb",
         500.0,
         "Total size of the trace directory, MiB; the oldest traces are deleted beyond it.",
-        read_only=True,
         float_range=(1.0, 1_000_000.0),
     ),
     ParameterSpec(
         "output.points",
         False,
         "true: publish the frames of each answered query as a coloured point cloud on ~/points.",
-        read_only=True,
     ),
     ParameterSpec(
         "output.points_stride",
         4,
         "Pixel stride of ~/points (every Nth pixel in both directions).",
-        read_only=True,
         int_range=(1, 64),
     ),
     ParameterSpec(
         "buffer.keyframe_hz",
         2.0,
         "Most frames kept per camera per second (the latest frame is always kept).",
-        read_only=True,
         float_range=(0.01, 120.0),
     ),
     ParameterSpec(
         "buffer.history_s",
         120.0,
         "How far back frames are kept, seconds.",
-        read_only=True,
         float_range=(1.0, 86400.0),
     ),
     ParameterSpec(
         "buffer.max_memory_mb",
         1024.0,
         "Hard cap on the memory of buffered frames, MiB; the oldest frames are evicted first.",
-        read_only=True,
         float_range=(16.0, 65536.0),
     ),
     ParameterSpec(
         "max_concurrent_queries",
         2,
-        "Queries run at once; further action goals are rejected and service calls answer at once.",
-        read_only=True,
+        "Queries run at once; further action goals are rejected, service calls wait for a slot within "
+        "their time budget (then answer TIMEOUT).",
         int_range=(1, 16),
     ),
     ParameterSpec(
@@ -205,14 +192,12 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         "",
         "Perception service: empty: start the local service; unix:///path.sock: a service already running "
         "on this machine (kernels have no network, so only a Unix socket reaches them).",
-        read_only=True,
     ),
     ParameterSpec(
         "perception.segmenter",
         "sam3",
         "Segmentation backend of tools.segment/track: sam3 (text prompts), labels (simulator instance-label "
         "images, NAME.labels) or none.",
-        read_only=True,
         choices=SEGMENTERS,
     ),
     ParameterSpec(
@@ -220,41 +205,35 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         "da3",
         "Depth of tools.depth for frames without sensor depth: da3 (Depth-Anything-3 metric), sensor "
         "(registered depth only) or none.",
-        read_only=True,
         choices=DEPTH_BACKENDS,
     ),
     ParameterSpec(
         "perception.reconstructor",
         "da3",
         "Backend of tools.reconstruct: da3 (multi-view Depth-Anything-3) or none.",
-        read_only=True,
         choices=RECONSTRUCTORS,
     ),
     ParameterSpec(
         "perception.device",
         "auto",
         "Torch device of the perception models: auto (CUDA when available), cpu, cuda or cuda:N.",
-        read_only=True,
     ),
     ParameterSpec(
         "perception.sam3_model",
         "facebook/sam3",
         "SAM3 weights: a local directory or a Hugging Face model id in the local cache (gated: accept the "
         "licence, then `hf download facebook/sam3`).",
-        read_only=True,
     ),
     ParameterSpec(
         "perception.da3_depth_model",
         "depth-anything/DA3METRIC-LARGE",
         "Single-image metric depth weights (directory or cached model id; DA3METRIC-LARGE is Apache-2.0).",
-        read_only=True,
     ),
     ParameterSpec(
         "perception.da3_reconstruct_model",
         "depth-anything/DA3-BASE",
         "Multi-view weights (DA3-SMALL and DA3-BASE are Apache-2.0; larger presets are CC BY-NC 4.0, "
         "non-commercial).",
-        read_only=True,
     ),
 )
 

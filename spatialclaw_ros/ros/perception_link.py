@@ -9,6 +9,7 @@ them.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ class PerceptionLink:
 
     socket_path: Path
     process: PerceptionServiceProcess | None
+    owned_dir: Path | None = None
 
     @property
     def bind(self) -> Bind:
@@ -54,9 +56,11 @@ class PerceptionLink:
         return True, ", ".join(f"{name}: {slot.get('state', '?')}" for name, slot in backends.items())
 
     def close(self) -> None:
-        """Stop the service when the node started it."""
+        """Stop the service and remove its directory when the node started it."""
         if self.process is not None:
             self.process.stop()
+        if self.owned_dir is not None:
+            shutil.rmtree(self.owned_dir, ignore_errors=True)
 
 
 def open_perception(url: str, settings: PerceptionSettings) -> PerceptionLink:
@@ -77,5 +81,9 @@ def open_perception(url: str, settings: PerceptionSettings) -> PerceptionLink:
     # The sandbox user must reach the socket; uvicorn makes the socket itself 0666.
     directory.chmod(0o755)
     process = PerceptionServiceProcess(settings, directory / SOCKET_NAME, log_path=directory / "service.log")
-    process.start()
-    return PerceptionLink(directory / SOCKET_NAME, process)
+    try:
+        process.start()
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return PerceptionLink(directory / SOCKET_NAME, process, owned_dir=directory)

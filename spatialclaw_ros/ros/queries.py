@@ -6,6 +6,7 @@ becomes an answer with an error code, never an exception out of :meth:`QueryRunn
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,58 @@ from spatialclaw_ros.ros.answers import error_answer, request_problem, seconds_t
 from spatialclaw_ros.ros.conversions import fill_answer
 from spatialclaw_ros.ros.pointcloud import snapshot_points
 from spatialclaw_ros.sandbox import KernelPool, SandboxError
+
+
+class QuerySlots:
+    """At most ``limit`` queries at once. Waits end early when the node closes; thread-safe."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._in_use = 0
+        self._closed = False
+        self._condition = threading.Condition()
+
+    @property
+    def in_use(self) -> int:
+        """Slots held now."""
+        with self._condition:
+            return self._in_use
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free now."""
+        with self._condition:
+            if self._closed or self._in_use >= self.limit:
+                return False
+            self._in_use += 1
+            return True
+
+    def acquire(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` seconds for a slot; False on timeout or when closed."""
+        deadline = time.monotonic() + timeout_s
+        with self._condition:
+            while not self._closed and self._in_use >= self.limit:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0.0:
+                    return False
+                self._condition.wait(remaining)
+            if self._closed:
+                return False
+            self._in_use += 1
+            return True
+
+    def release(self) -> None:
+        """Give a slot back."""
+        with self._condition:
+            if self._in_use <= 0:
+                raise RuntimeError("released a query slot that was not held")
+            self._in_use -= 1
+            self._condition.notify()
+
+    def close(self) -> None:
+        """Refuse new slots and wake every waiter."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
 
 
 @dataclass(frozen=True)
@@ -81,25 +134,40 @@ class QueryRunner:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> QueryResult:
-        """Answer ``request`` (a SpatialQuery service request or action goal).
+        """Answer ``request`` (a SpatialQuery service request or action goal); never raises.
 
-        ``started`` is the ``time.monotonic()`` of the request's arrival: ``elapsed`` counts from it and
-        the time budget too.
+        ``started`` is the ``time.monotonic()`` of the request's arrival: ``elapsed`` and the time budget
+        both count from it, so time spent waiting for a query slot is part of the budget.
         """
+        try:
+            return self._run(request, query_id, started, progress, cancel or CancelToken())
+        except Exception as error:  # the node must survive anything; the trace and log keep the details
+            self._logger.error(f"query {query_id} failed: {type(error).__name__}: {error}")
+            return self._failed(
+                request, query_id, started, SpatialAnswer.AGENT_FAILED, f"internal error: {error}"
+            )
+
+    def _failed(self, request, query_id: str, started: float, code: int, message: str) -> QueryResult:
+        answer = error_answer(
+            request,
+            query_id=query_id,
+            error_code=code,
+            error_message=message,
+            frame_id=request.target_frame or self._defaults.target_frame,
+            elapsed_s=time.monotonic() - started,
+            clock=self._clock,
+        )
+        return QueryResult(answer, None)
+
+    def _run(self, request, query_id: str, started: float, progress, cancel: CancelToken) -> QueryResult:
         timeout_s = request.timeout_s or self._defaults.timeout_s
         target_frame = request.target_frame or self._defaults.target_frame
 
         def failed(code: int, message: str) -> QueryResult:
-            answer = error_answer(
-                request,
-                query_id=query_id,
-                error_code=code,
-                error_message=message,
-                frame_id=target_frame,
-                elapsed_s=time.monotonic() - started,
-                clock=self._clock,
-            )
-            return QueryResult(answer, None)
+            return self._failed(request, query_id, started, code, message)
+
+        def remaining_s() -> float:
+            return timeout_s - (time.monotonic() - started)
 
         problem = request_problem(request)
         if problem is not None:
@@ -112,21 +180,33 @@ class QueryRunner:
             )
         cameras = tuple(request.cameras) or self._defaults.cameras
         if not self._buffer.cameras_with_frames() & set(cameras):
-            return failed(
-                SpatialAnswer.NO_DATA,
-                f"no frames yet from cameras {list(cameras)}; waiting on topics: "
-                + ", ".join(self._waiting_topics(cameras)),
+            waiting = self._waiting_topics(cameras)
+            reason = (
+                f"waiting on topics: {', '.join(waiting)}"
+                if waiting
+                else "not subscribed to their topics (the node is not active)"
             )
+            return failed(SpatialAnswer.NO_DATA, f"no frames yet from cameras {list(cameras)}; {reason}")
+        if self._pool is None:
+            return failed(SpatialAnswer.SANDBOX_ERROR, f"the sandbox is unavailable: {self._pool_error}")
         if self._defaults.sandbox_off:
             self._logger.warning(
                 f"query {query_id}: kernel.sandbox is OFF: model-written code runs unconfined on this machine"
             )
-        if self._pool is None:
-            return failed(SpatialAnswer.SANDBOX_ERROR, f"the sandbox is unavailable: {self._pool_error}")
+        if remaining_s() <= 0.0:
+            return failed(
+                SpatialAnswer.TIMEOUT, f"the {timeout_s:g} s budget ran out waiting for a query slot"
+            )
+        if cancel.cancelled:
+            return failed(SpatialAnswer.CANCELED, "the query was canceled")
         _report(progress, "kernel", "acquiring a kernel", self._defaults.max_steps, started)
         try:
-            kernel = self._pool.acquire(timeout_s=max(1.0, timeout_s - (time.monotonic() - started)))
+            kernel = self._pool.acquire(timeout_s=remaining_s())
         except SandboxError as error:
+            if remaining_s() <= 0.0:
+                return failed(
+                    SpatialAnswer.TIMEOUT, f"the {timeout_s:g} s budget ran out waiting for a kernel"
+                )
             return failed(SpatialAnswer.SANDBOX_ERROR, f"no sandboxed kernel: {error}")
         try:
             _report(progress, "snapshot", "writing the frames", self._defaults.max_steps, started)
@@ -148,7 +228,12 @@ class QueryRunner:
                 )
             for problem in index.errors:
                 self._logger.warning(f"query {query_id}: snapshot: {problem}")
-            remaining_s = max(0.1, timeout_s - (time.monotonic() - started))
+            if cancel.cancelled:
+                return failed(SpatialAnswer.CANCELED, "the query was canceled")
+            if remaining_s() <= 0.0:
+                return failed(
+                    SpatialAnswer.TIMEOUT, f"the {timeout_s:g} s budget ran out writing the snapshot"
+                )
             outcome = self._agent.run(
                 QueryRequest(
                     question=request.question,
@@ -156,7 +241,7 @@ class QueryRunner:
                     choices=tuple(request.choices),
                     target_frame=index.world_frame,
                     code=request.code,
-                    timeout_s=remaining_s,
+                    timeout_s=remaining_s(),
                     query_id=query_id,
                 ),
                 kernel,

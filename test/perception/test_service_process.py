@@ -141,3 +141,36 @@ def test_tcp_service_requires_its_bearer_token():
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_service_dies_with_a_node_killed_outright(tmp_path):
+    import psutil
+
+    node_script = (
+        "import time\n"
+        "from spatialclaw_ros.perception import PerceptionServiceProcess, PerceptionSettings\n"
+        "settings = PerceptionSettings(segmenter='none', depth='none', reconstructor='none')\n"
+        f"service = PerceptionServiceProcess(settings, {str(tmp_path / 'p.sock')!r})\n"
+        "service.start()\n"
+        "print(service.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    node = subprocess.Popen([sys.executable, "-c", node_script], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        service_pid = int(node.stdout.readline())
+        assert psutil.pid_exists(service_pid)
+    finally:
+        node.kill()
+        node.wait()
+
+    def gone() -> bool:
+        try:
+            return psutil.Process(service_pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    deadline = time.monotonic() + 15.0
+    while not gone() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gone(), "the perception service outlived the node that started it"

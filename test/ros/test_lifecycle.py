@@ -50,41 +50,38 @@ def transition(node, transition_id: int) -> bool:
     return wait_for_future(client.call_async(request), 60.0).success
 
 
-def test_transitions_create_and_release_the_query_interfaces(manual_node):
+def ask(node, question: str = "anything?") -> SpatialAnswer:
+    client = node.create_client(SpatialQueryService, f"{NODE}/query")
+    assert client.wait_for_service(timeout_sec=30.0)
+    answer = wait_for_future(client.call_async(SpatialQueryService.Request(question=question)), 10.0).result
+    node.destroy_client(client)
+    return answer
+
+
+def test_transitions_subscribe_and_release_while_the_query_service_stays(manual_node):
     node = manual_node
     assert state_of(node) == State.PRIMARY_STATE_UNCONFIGURED
-    assert node.get_service_names_and_types_by_node("spatial_agent", "/lifecycle_test")
-    query_services = [
-        name
-        for name, _types in node.get_service_names_and_types_by_node("spatial_agent", "/lifecycle_test")
-        if name.endswith("/query")
-    ]
-    assert not query_services, "no ~/query before configure"
+    unconfigured = ask(node)
+    assert unconfigured.error_code == SpatialAnswer.NO_DATA and "not configured" in unconfigured.error_message
 
     assert transition(node, Transition.TRANSITION_CONFIGURE)
     assert state_of(node) == State.PRIMARY_STATE_INACTIVE
-    client = node.create_client(SpatialQueryService, f"{NODE}/query")
-    assert client.wait_for_service(timeout_sec=30.0)
-    answer = wait_for_future(
-        client.call_async(SpatialQueryService.Request(question="anything?")), 10.0
-    ).result
-    assert answer.error_code == SpatialAnswer.NO_DATA
+    inactive = ask(node)
+    assert (
+        inactive.error_code == SpatialAnswer.NO_DATA
+        and "not active" in inactive.error_message
+    )
 
     assert transition(node, Transition.TRANSITION_ACTIVATE)
     assert state_of(node) == State.PRIMARY_STATE_ACTIVE
     wait_until(
-        lambda: (
-            node.count_publishers("/lifecycle_test/front/image_raw") == 0
-            and node.count_subscribers("/lifecycle_test/front/image_raw") == 1
-        ),
-        10.0,
-        "the camera subscription",
+        lambda: node.count_subscribers("/lifecycle_test/front/image_raw") == 1, 10.0, "the subscription"
     )
     assert transition(node, Transition.TRANSITION_DEACTIVATE)
     wait_until(lambda: node.count_subscribers("/lifecycle_test/front/image_raw") == 0, 10.0, "unsubscribing")
     assert transition(node, Transition.TRANSITION_CLEANUP)
     assert state_of(node) == State.PRIMARY_STATE_UNCONFIGURED
-    wait_until(lambda: not client.service_is_ready(), 10.0, "~/query to go away")
+    assert "not configured" in ask(node).error_message
 
 
 def test_diagnostics_report_cameras_kernels_and_services(manual_node):

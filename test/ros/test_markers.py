@@ -92,3 +92,11 @@ def test_poses_and_paths():
 def test_label_colour_is_stable_per_label():
     assert label_color("chair") == label_color("chair")
     assert label_color("chair") != label_color("door")
+
+
+def test_a_given_header_stamps_every_output():
+    stamped = Header(frame_id="map")
+    stamped.stamp.sec = 42
+    assert {m.header.stamp.sec for m in answer_markers(answer(), stamped).markers} == {42}
+    assert answer_poses(answer(), stamped).header.stamp.sec == 42
+    assert [p.header.stamp.sec for p in answer_paths(answer(), stamped)] == [42]

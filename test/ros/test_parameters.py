@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import rclpy
 import yaml
+from rclpy.context import Context
+from rclpy.exceptions import InvalidParameterValueException
 from rclpy.parameter import Parameter
 
 from spatialclaw_ros.ros.parameters import (
@@ -14,8 +17,6 @@ from spatialclaw_ros.ros.parameters import (
     read_parameters,
     validate_parameters,
 )
-
-from support.ros_spin import spinning_node
 
 pytestmark = pytest.mark.ros
 
@@ -68,12 +69,22 @@ def test_bad_values_are_refused_with_a_reason(values, fragment):
 
 
 def test_ranges_are_enforced_by_the_descriptors():
-    with spinning_node("parameter_check") as node:
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        node = rclpy.create_node(
+            "parameter_check", context=context, parameter_overrides=[Parameter("agent.max_steps", value=0)]
+        )
+        with pytest.raises(InvalidParameterValueException):
+            declare_parameters(node)
+        node.destroy_node()
+        node = rclpy.create_node(
+            "parameter_check", context=context, parameter_overrides=[Parameter("agent.max_steps", value=30)]
+        )
         declare_parameters(node)
-        result = node.set_parameters([Parameter("agent.max_steps", value=0)])[0]
-        assert not result.successful
-        result = node.set_parameters([Parameter("agent.max_steps", value=30)])[0]
-        assert result.successful
         assert read_parameters(node).max_steps == 30
-        read_only = node.set_parameters([Parameter("kernel.sandbox", value="off")])[0]
-        assert not read_only.successful
+        changed = node.set_parameters([Parameter("agent.max_steps", value=20)])[0]
+        assert not changed.successful, "parameters are read at configure: changing one later is refused"
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
