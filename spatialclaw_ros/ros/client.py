@@ -108,7 +108,10 @@ class SpatialClawClient:
         request = _options(options, fields).fill(question, SpatialQueryService.Request())
         if not self._query_client.wait_for_service(timeout_sec=min(wait_s, 10.0)):
             raise AgentUnavailableError(f"service {self._query_client.srv_name} is not available")
-        response = _wait(self._query_client.call_async(request), wait_s, "the query's answer")
+        try:
+            response = _wait(self._query_client.call_async(request), wait_s, "the query's answer")
+        except TimeoutError as error:
+            raise AgentUnavailableError(str(error)) from None
         return response.result
 
     def ask(
