@@ -119,7 +119,10 @@ class SandboxSettings:
     fails closed (``SandboxError``) when neither works. ``mode="off"`` runs a plain local ipykernel with the
     node's own interpreter and privileges: for debugging only; every acquired kernel logs a warning.
 
-    Limits: ``memory_mb`` is the kernel's address-space limit (MiB), ``cpu_s`` its CPU-time soft limit in
+    Limits: ``max_processes`` is RLIMIT_NPROC, which Linux counts per user: it bounds the processes and
+    threads of ALL kernels of ``sandbox_user`` together (a fork bomb stops there), so it must leave room
+    for every kernel that may run at once (an idle ipykernel holds about ten threads). ``memory_mb`` is the
+    kernel's address-space limit (MiB), ``cpu_s`` its CPU-time soft limit in
     seconds (hard limit 5 s higher, so the kernel sees SIGXCPU first), ``max_file_mb`` the largest file it may
     write (MiB), ``tmpfs_mb`` the size of its private /tmp and /dev/shm (MiB each). ``output_max_chars``
     caps stdout and stderr of one cell each (head and tail kept), ``display_max_bytes`` all displays of one
@@ -136,7 +139,7 @@ class SandboxSettings:
     mode: Literal["strict", "off"] = "strict"
     memory_mb: int = 4096
     cpu_s: int = 900
-    max_processes: int = 64
+    max_processes: int = 512
     max_open_files: int = 256
     max_file_mb: int = 512
     output_max_chars: int = 20_000
