@@ -6,6 +6,10 @@ the package's config/agent.yaml (or FILE) in namespace ``/spatialclaw`` (launch'
 ``spatialclaw ask "QUESTION" [--cameras A B] [--window-s S] [--answer-type T] [--choices X Y] [--code CELL]``
 sends the question through the ``~/ask`` action, prints the feedback and then the answer; the exit status
 is 0 when the answer carries no error. Ctrl-C cancels the query.
+
+``spatialclaw demo [--seed N] [--cameras K] [--noise]`` starts a simulated camera rig and the agent, asks
+them questions with known answers (through ``code`` programs, and through the VLM when it answers) and
+prints each answer beside the truth (see ``spatialclaw_ros.sim.demo``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import rclpy
 from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+from rclpy.signals import SignalHandlerOptions
 
 from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.ros import agent_node
@@ -54,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--code", default="", help="run this cell instead of asking the model")
     ask.add_argument("--timeout-s", type=float, default=0.0, help="time budget, s (0: node default)")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+
+    demo = commands.add_parser("demo", help="run the simulated demo and print answers beside the truth")
+    demo.add_argument("--seed", type=int, default=0, help="scene seed (default: 0)")
+    demo.add_argument("--cameras", type=int, default=4, help="number of cameras, 1 to 8 (default: 4)")
+    demo.add_argument("--noise", action="store_true", help="simulate depth sensor noise")
+    demo.add_argument("--params-file", type=Path, default=None, help="parameter YAML (default: demo.yaml)")
     return parser
 
 
@@ -78,7 +89,8 @@ def ask(args: argparse.Namespace) -> int:
         code=args.code,
         timeout_s=args.timeout_s,
     )
-    rclpy.init()
+    # Ctrl-C must reach the loop below (to cancel the goal), not shut the context down first.
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
     client = SpatialClawClient(agent=args.agent)
     try:
         client.wait_until_ready(timeout_s=30.0)
@@ -139,4 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "ask":
         return ask(args)
+    if args.command == "demo":
+        # Imported here: the demo pulls in the simulator, which plain `agent`/`ask` runs do not need.
+        from spatialclaw_ros.sim import demo
+
+        return demo.main(seed=args.seed, cameras=args.cameras, noise=args.noise, params_file=args.params_file)
     return agent_node.main(["spatialclaw", *agent_ros_args(args)])

@@ -1,6 +1,6 @@
-"""What launch/agent.launch.py starts, as plain data: testable without ``ros2 launch``.
+"""What launch/agent.launch.py and demo.launch.py start, as plain data: testable without ``ros2 launch``.
 
-The launch file only turns these specs into ``launch_ros.actions.Node`` actions; every decision (names,
+The launch files only turn these specs into ``launch_ros.actions.Node`` actions; every decision (names,
 parameter files, remappings) is made here.
 """
 
@@ -9,6 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from spatialclaw_ros.sim import Scene
 
 PACKAGE = "spatialclaw_ros"
 DEFAULT_PERCEPTION_SOCKET = "/tmp/spatialclaw/perception.sock"
@@ -125,3 +131,138 @@ def agent_nodes(
         remappings=parse_remaps(camera_remaps),
     )
     return (node,), tuple(processes)
+
+
+DEMO_CAMERA_PREFIX = "cam"
+# The first camera's pose topic carries the rig's pose: the other cameras are fixed relative to it.
+DEMO_POSE_TOPIC = f"{DEMO_CAMERA_PREFIX}0/pose"
+
+
+def demo_camera_names(count: int) -> tuple[str, ...]:
+    """``cam0`` … ``cam{count-1}``; ValueError outside 1..MAX_CAMERAS."""
+    from spatialclaw_ros.sim import MAX_CAMERAS
+
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CAMERAS:
+        raise ValueError(f"the demo needs 1 to {MAX_CAMERAS} cameras, got {count!r}")
+    return tuple(f"{DEMO_CAMERA_PREFIX}{index}" for index in range(count))
+
+
+def rig_extrinsics(
+    scene: Scene, T_world_body: np.ndarray, names: Mapping[str, str] | None = None
+) -> dict[str, list[float]]:
+    """``NAME.T_body_camera`` values ([x, y, z, qx, qy, qz, qw]) of a scene's standing cameras.
+
+    Convention:
+        ``T_world_body`` (4, 4) is the pose of the body whose pose topic the node follows (here one
+        of the cameras); each value is ``inv(T_world_body) @ T_world_camera`` at scene time 0, so
+        the node's ``T_world_camera`` is ``T_world_body(t) @ T_body_camera``. ``names`` renames
+        the scene's cameras (scene name → node camera name). Raises ValueError for moving cameras.
+    """
+    from spatialclaw_ros.geometry import invert_transform, matrix_to_quat
+
+    T_body_world = invert_transform(T_world_body)
+    extrinsics = {}
+    for camera in scene.cameras:
+        if camera.motion is not None:
+            raise ValueError(f"camera {camera.name!r} moves: a rig needs standing cameras")
+        T = T_body_world @ camera.T_world_camera(0.0)
+        name = (names or {}).get(camera.name, camera.name)
+        extrinsics[name] = [float(v) for v in (*T[:3, 3], *matrix_to_quat(T[:3, :3]))]
+    return extrinsics
+
+
+def rig_camera_parameters(extrinsics: Mapping[str, Sequence[float]], pose_topic: str) -> dict[str, object]:
+    """The agent's parameters for a rig of simulated cameras with depth and instance labels.
+
+    Cameras in ``extrinsics`` order; poses from ``pose_topic`` (the body's PoseStamped) composed
+    with each camera's ``T_body_camera``.
+    """
+    parameters: dict[str, object] = {
+        "cameras": list(extrinsics),
+        "pose.source": "topic",
+        "pose.topic": pose_topic,
+        "pose.type": "pose_stamped",
+    }
+    for name, values in extrinsics.items():
+        parameters[f"{name}.depth"] = True
+        parameters[f"{name}.labels"] = True
+        parameters[f"{name}.T_body_camera"] = [float(v) for v in values]
+    return parameters
+
+
+def demo_scene(params_file: Path, seed: int, cameras: int) -> Scene:
+    """The scene the demo's sim publisher will publish.
+
+    Its section of ``params_file`` with this ``seed`` and camera count: the same arguments give the
+    same scene.
+    """
+    import yaml
+
+    from spatialclaw_ros.sim import generate_scene
+
+    document = yaml.safe_load(Path(params_file).read_text(encoding="utf-8")) or {}
+    section = next(
+        (value for key, value in document.items() if str(key).rsplit("/", 1)[-1] == "sim_camera_publisher"),
+        None,
+    )
+    if not isinstance(section, Mapping) or "ros__parameters" not in section:
+        raise ValueError(f"{params_file} has no sim_camera_publisher section with ros__parameters")
+    sim = _flatten(section["ros__parameters"])
+    if sim.get("camera_motion", False):
+        raise ValueError(f"{params_file}: the demo's rig needs camera_motion: false")
+    return generate_scene(
+        seed=seed,
+        kind=str(sim.get("scene.kind", "room")),
+        cameras=demo_camera_names(cameras),
+        width=int(sim.get("width", 640)),
+        height=int(sim.get("height", 480)),
+        hfov_deg=float(sim.get("hfov_deg", 70.0)),
+    )
+
+
+def _flatten(tree: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def demo_nodes(
+    *,
+    namespace: str,
+    params_file: Path,
+    seed: int = 0,
+    cameras: int = 4,
+    noise: bool = False,
+    use_sim_time: bool = False,
+) -> Sequence[NodeSpec]:
+    """The nodes of demo.launch.py: the sim camera publisher and the ``spatial_agent`` node.
+
+    Both read ``params_file`` (config/demo.yaml); on top the publisher gets the scene seed, the
+    camera names and the noise switch, and the agent the same cameras with depth, labels and the
+    rig's extrinsics (computed from the scene the publisher will generate).
+    """
+    scene = demo_scene(params_file, seed, cameras)
+    first = scene.cameras[0].T_world_camera(0.0)
+    camera_parameters = rig_camera_parameters(rig_extrinsics(scene, first), DEMO_POSE_TOPIC)
+    common: dict[str, object] = {"use_sim_time": use_sim_time}
+    sim = NodeSpec(
+        executable="sim_camera_publisher",
+        name="sim_camera_publisher",
+        namespace=namespace,
+        parameters=(
+            str(params_file),
+            {**common, "scene.seed": seed, "cameras": list(demo_camera_names(cameras)), "depth.noise": noise},
+        ),
+    )
+    agent = NodeSpec(
+        executable="spatial_agent",
+        name="spatial_agent",
+        namespace=namespace,
+        parameters=(str(params_file), {**common, **camera_parameters}),
+    )
+    return (sim, agent)
