@@ -11,24 +11,18 @@ truth listener, tick counter, answer conversion) serve the accuracy tests as wel
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import rclpy
 import yaml
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo
@@ -37,6 +31,7 @@ from std_msgs.msg import String
 from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.ros.client import QueryOptions, SpatialClawClient
 from spatialclaw_ros.ros.launch_spec import NodeSpec, demo_nodes
+from spatialclaw_ros.ros.processes import spinning_node, stop
 from spatialclaw_ros.sim._ground_truth import GroundTruth
 from spatialclaw_ros.sim.programs import question_cell
 from spatialclaw_ros.sim.questions import Check, Question, check_answer, generate_questions
@@ -103,36 +98,6 @@ def running(command: Sequence[str], name: str, log_dir: Path) -> Iterator[subpro
             yield process
         finally:
             stop(process)
-
-
-def stop(process: subprocess.Popen, timeout_s: float = 10.0) -> int:
-    """SIGINT, wait up to ``timeout_s``, then SIGKILL the process group; returns the exit status."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            return process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-    return process.wait()
-
-
-@contextmanager
-def spinning_node(name: str) -> Iterator[Node]:
-    """A node in its own context, spun by a background thread for the duration of the block."""
-    context = Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node(name, context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    thread = threading.Thread(target=executor.spin, daemon=True)
-    thread.start()
-    try:
-        yield node
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown(context=context)
-        thread.join(timeout=5.0)
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from spatialclaw_ros.ros.processes import stop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,14 +75,3 @@ def running(command: Sequence[str | os.PathLike], *, name: str) -> Iterator[subp
         finally:
             stop(process)
     shutil.rmtree(log_dir, ignore_errors=True)
-
-
-def stop(process: subprocess.Popen, timeout_s: float = 10.0) -> int:
-    """SIGINT, wait, then SIGKILL the process group; returns the exit status."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            return process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-    return process.wait()

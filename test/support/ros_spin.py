@@ -1,37 +1,17 @@
-"""A test-side rclpy node spinning in a background thread, and waiting on its futures."""
+"""Waiting on a test-side node's futures and conditions (the node: ``spatialclaw_ros.ros.processes``)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-import rclpy
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
 from rclpy.task import Future
 
+from spatialclaw_ros.ros.processes import spinning_node
 
-@contextmanager
-def spinning_node(name: str) -> Iterator[Node]:
-    """A node in its own context, spun by a background thread for the duration of the block."""
-    context = Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node(name, context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    thread = threading.Thread(target=executor.spin, daemon=True)
-    thread.start()
-    try:
-        yield node
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown(context=context)
-        thread.join(timeout=5.0)
+__all__ = ["spinning_node", "wait_for_future", "wait_until"]
 
 
 def wait_for_future(future: Future, timeout_s: float) -> Any:
