@@ -108,6 +108,14 @@ def _without_outliers(surface: Surface) -> Surface:
     return Surface(*(array[keep] for array in surface))
 
 
+def _without_gross_outliers(surface: Surface) -> Surface:
+    """Drop points beyond the 0.5-99.5 % quantile box grown by half its size on every side."""
+    low, high = np.quantile(surface.points, [0.005, 0.995], axis=0)
+    margin = 0.5 * (high - low) + 1e-3
+    keep = np.all((surface.points >= low - margin) & (surface.points <= high + margin), axis=1)
+    return Surface(*(array[keep] for array in surface))
+
+
 def _median_and_spread(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-pixel median of the finite samples of ``stack`` (T, ...), their robust sigma and count.
 
@@ -422,18 +430,21 @@ def fit_upright_box(surface: Surface) -> geo.Box3D:
     """An upright box (or the square box around an upright cylinder) fitted to an object's surface.
 
     Convention:
-        World metres, z up. Isolated points are dropped first. Exact depth (every sigma 0): the box's
-        faces are the extremes along the axes of the smallest footprint rectangle (the faces a camera
-        sees hold points exactly on them). Noisy depth: the yaw is that of the smallest 1 %-trimmed
-        rectangle, and each face sits at the median of the points within three sigma
+        World metres, z up. Exact depth (every sigma 0): points far outside the 0.5-99.5 % quantile box
+        (by more than half its size) are dropped, then the box's faces are the extremes along the axes
+        of the smallest footprint rectangle (the faces a camera sees hold points exactly on them). Noisy
+        depth: isolated points are dropped, the yaw is that of the smallest 1 %-trimmed rectangle, and each face sits at the median of the points within three sigma
         (along the face's normal) of it, which is unbiased under noise; a side face that no point
         shows is bounded by the top's points. A footprint that a circle fits better than a
         rectangle is an upright cylinder's. The bottom is the lowest point (``Views.box`` snaps
         it to the support).
     """
     noisy = bool(np.any(surface.sigma_m > 0.0))
-    # Isolated points are dropped with exact depth too: one stray point would otherwise define a face.
-    surface = _without_outliers(surface)
+    if noisy:
+        surface = _without_outliers(surface)
+    else:
+        # One stray point far outside the object would otherwise define a face.
+        surface = _without_gross_outliers(surface)
     if len(surface.points) < MIN_POINTS:
         raise MeasurementError("too few consistent points")
     points, sigma, spacing, ray = surface
