@@ -433,18 +433,15 @@ def fit_upright_box(surface: Surface) -> geo.Box3D:
         World metres, z up. Exact depth (every sigma 0): points far outside the 0.5-99.5 % quantile box
         (by more than half its size) are dropped, then the box's faces are the extremes along the axes
         of the smallest footprint rectangle (the faces a camera sees hold points exactly on them). Noisy
-        depth: isolated points are dropped, the yaw is that of the smallest 1 %-trimmed rectangle, and each face sits at the median of the points within three sigma
-        (along the face's normal) of it, which is unbiased under noise; a side face that no point
+        depth: isolated points are dropped, the yaw is that of the smallest 1 %-trimmed rectangle, and
+        each face sits at the median of the points within three sigma (along the face's normal) of it, which is unbiased under noise; a side face that no point
         shows is bounded by the top's points. A footprint that a circle fits better than a
         rectangle is an upright cylinder's. The bottom is the lowest point (``Views.box`` snaps
         it to the support).
     """
     noisy = bool(np.any(surface.sigma_m > 0.0))
-    if noisy:
-        surface = _without_outliers(surface)
-    else:
-        # One stray point far outside the object would otherwise define a face.
-        surface = _without_gross_outliers(surface)
+    # With exact depth one stray point far outside the object would otherwise define a face.
+    surface = _without_outliers(surface) if noisy else _without_gross_outliers(surface)
     if len(surface.points) < MIN_POINTS:
         raise MeasurementError("too few consistent points")
     points, sigma, spacing, ray = surface
