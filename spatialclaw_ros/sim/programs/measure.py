@@ -434,7 +434,8 @@ def fit_upright_box(surface: Surface) -> geo.Box3D:
         (by more than half its size) are dropped, then the box's faces are the extremes along the axes
         of the smallest footprint rectangle (the faces a camera sees hold points exactly on them). Noisy
         depth: isolated points are dropped, the yaw is that of the smallest 1 %-trimmed rectangle, and
-        each face sits at the median of the points within three sigma (along the face's normal) of it, which is unbiased under noise; a side face that no point
+        each face sits at the median of the points within three sigma (along the face's normal) of it,
+        which is unbiased under noise; a side face that no point
         shows is bounded by the top's points. A footprint that a circle fits better than a
         rectangle is an upright cylinder's. The bottom is the lowest point (``Views.box`` snaps
         it to the support).
