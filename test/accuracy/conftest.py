@@ -46,6 +46,9 @@ CAMERAS = 4
 RATE_HZ = 4.0
 WINDOW_S = 2.0
 RIG_POSE = "rig/pose"
+# Longest wait for a scene's publishers (ground truth, ticks, frames at the agent), seconds: they
+# start while the previous scene's query keeps both cores busy. Waits end as soon as data is in.
+SCENE_WAIT_S = 90.0
 KINDS = ("exact", "noisy")
 
 
@@ -185,14 +188,19 @@ def survey(tmp_path_factory) -> Iterator[SurveyResult]:
                 client.destroy()
             assert agent_process.poll() is None, "the agent died during the survey"
     except BaseException:
-        log = directory / "spatial_agent.log"
-        if log.exists():
-            print(f"--- spatial_agent output ---\n{log.read_text(errors='replace')[-4000:]}")
+        _print_logs(directory)
         raise
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     result.output = tmp_path_factory.mktemp("accuracy") / "accuracy.json"
     yield result
+
+
+def _print_logs(directory: Path) -> None:
+    """The tail of every process's output: the agent's, then the publishers' of the latest scenes."""
+    logs = sorted(directory.glob("*.log"), key=lambda path: (path.name != "spatial_agent.log", path.name))
+    for log in logs[:1] + logs[-4:]:
+        print(f"--- {log.stem} output ---\n{log.read_text(errors='replace')[-4000:]}")
 
 
 def _publish_scene(
@@ -209,9 +217,11 @@ def _publish_scene(
             counters[kind] = TickCounter(node, f"{NAMESPACE}/{camera_names(seed, kind)[-1]}")
             stack.callback(listeners[kind].close)
             stack.callback(counters[kind].close)
-        truths = {kind: listeners[kind].wait(30.0) for kind in KINDS}
+        truths = {kind: listeners[kind].wait(SCENE_WAIT_S) for kind in KINDS}
         for kind in KINDS:
-            counters[kind].wait(ticks, 30.0)
+            counters[kind].wait(ticks, SCENE_WAIT_S)
         # The agent may lag the observer by a tick or two; what matters is that every label map is in.
-        agent.wait([name for kind in KINDS for name in camera_names(seed, kind)], ticks - 2, True, 30.0)
+        agent.wait(
+            [name for kind in KINDS for name in camera_names(seed, kind)], ticks - 2, True, SCENE_WAIT_S
+        )
         return truths

@@ -67,10 +67,7 @@ def test_transitions_subscribe_and_release_while_the_query_service_stays(manual_
     assert transition(node, Transition.TRANSITION_CONFIGURE)
     assert state_of(node) == State.PRIMARY_STATE_INACTIVE
     inactive = ask(node)
-    assert (
-        inactive.error_code == SpatialAnswer.NO_DATA
-        and "not active" in inactive.error_message
-    )
+    assert inactive.error_code == SpatialAnswer.NO_DATA and "not active" in inactive.error_message
 
     assert transition(node, Transition.TRANSITION_ACTIVATE)
     assert state_of(node) == State.PRIMARY_STATE_ACTIVE

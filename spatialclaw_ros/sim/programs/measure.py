@@ -58,6 +58,9 @@ MIN_POINTS = 10
 YAW_POINTS = 2000
 # A point whose 8th neighbour is farther than this many pixel spacings is an isolated depth error.
 OUTLIER_GAP_PX = 6.0
+# A cylinder's visible arc spans nearly its diameter (a camera sees almost half of it); a circle much
+# wider than the footprint is a flat face's, which a circle of huge radius fits as well as a line.
+CYLINDER_MAX_DIAMETER_RATIO = 1.25
 
 
 class MeasurementError(RuntimeError):
@@ -437,8 +440,8 @@ def fit_upright_box(surface: Surface) -> geo.Box3D:
         each face sits at the median of the points within three sigma (along the face's normal) of it,
         which is unbiased under noise; a side face that no point
         shows is bounded by the top's points. A footprint that a circle fits better than a
-        rectangle is an upright cylinder's. The bottom is the lowest point (``Views.box`` snaps
-        it to the support).
+        rectangle, and that spans nearly the circle's diameter, is an upright cylinder's. The bottom
+        is the lowest point (``Views.box`` snaps it to the support).
     """
     noisy = bool(np.any(surface.sigma_m > 0.0))
     # With exact depth one stray point far outside the object would otherwise define a face.
@@ -479,7 +482,8 @@ def fit_upright_box(surface: Surface) -> geo.Box3D:
         lo, hi = local.min(axis=0), local.max(axis=0)
     box_residual = float(np.median(np.min(np.abs(_face_gaps(side, lo, hi)), axis=1)))
     centre_xy, radius, circle_residual = _circle(points[below, :2])
-    if circle_residual < box_residual:
+    spans_circle = 2.0 * radius <= CYLINDER_MAX_DIAMETER_RATIO * float(np.max(hi - lo))
+    if circle_residual < box_residual and spans_circle:
         x_axis, y_axis = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
         size_xy = np.array([2.0 * radius, 2.0 * radius])
     else:

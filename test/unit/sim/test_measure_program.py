@@ -47,6 +47,21 @@ def test_half_a_cylinder_is_recognised_by_its_circle():
     np.testing.assert_allclose(box.center[:2], [1.0, 0.0], atol=1e-6)
 
 
+def test_a_shallow_arc_is_a_face_not_a_wide_cylinder():
+    """One face seen slightly bent (two views that disagree a little) fits a circle of huge radius.
+
+    The circle fits such points better than any rectangle, but its diameter is far wider than the
+    footprint: the object is the box around the face, not a cylinder metres across.
+    """
+    angles = np.linspace(-0.024, 0.024, 60)  # 0.48 m of a 10 m radius arc: 2.9 mm deep
+    z = np.linspace(0.0, 0.34, 30)
+    a, h = np.meshgrid(angles, z)
+    points = np.column_stack([-7.0 + 10.0 * np.cos(a.ravel()), 10.0 * np.sin(a.ravel()), h.ravel()])
+    box = measure.fit_upright_box(_surface(points))
+    assert box.size[0] == pytest.approx(0.48, abs=1e-3) and box.size[1] < 0.004
+    assert abs(box.center[0] - 3.0) < 0.003 and abs(box.center[1]) < 1e-6
+
+
 def test_the_track_is_cut_after_the_last_reversal():
     stamps = np.arange(8.0)
     x = np.array([0.0, 1.0, 2.0, 3.0, 2.5, 1.5, 0.5, -0.5])
