@@ -6,7 +6,7 @@ through :mod:`spatialclaw_ros.runtime.frames`.
 """
 
 from ._buffer import CameraStats, FrameBuffer, SelectedFrame, parse_label_map
-from ._cdr import CompressedImageView, ImageView, parse_compressed_image, parse_image
+from ._cdr import CompressedImageView, ImageView, detach, parse_compressed_image, parse_image
 from ._codecs import (
     COLOR_ENCODINGS,
     DEPTH_ENCODINGS,
@@ -66,6 +66,7 @@ __all__ = [
     "decode_labels",
     "depth_to_compressed",
     "depth_to_image",
+    "detach",
     "image_to_numpy",
     "numpy_to_image",
     "parse_compressed_image",

@@ -7,7 +7,10 @@ from a simulator's JSON ``{"id": "name"}``). Frames older than ``history_s`` (by
 newest stamp) are evicted, and the total payload held never exceeds ``max_memory_mb`` (oldest
 received evicted first). Adding a frame parses only the message header: the pixels stay in the
 received buffer and are decoded by :func:`~spatialclaw_ros.frames.write_snapshot` when a query
-needs them.
+needs them. A key frame (and the depth and labels paired with it) of at least 1 MiB is copied once
+out of the received buffer into pages of its own (:func:`~spatialclaw_ros.frames.detach`), so that
+frames kept for minutes never fragment the heap that recycles the stream of dropped ones: the
+process's memory then follows the payload held.
 
 Convention: stamps are integer nanoseconds of the clock that stamps the images (ROS time, or
 simulation time); ``received_ns`` is this process's monotonic clock.
@@ -27,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._cdr import parse_compressed_image, parse_image, stamp_ns
+from ._cdr import CompressedImageView, ImageView, detach, parse_compressed_image, parse_image, stamp_ns
 from ._codecs import Stream, check_compressed, check_image
 from ._errors import FrameDecodeError, NoFramesError
 from ._poses import PoseSource
@@ -38,6 +41,8 @@ _PENDING_DEPTH = 8
 _RATE_SAMPLES = 64
 _INSTANCE_ID = re.compile(r"-?[0-9]+")
 _MAX_LABEL_NAME = 256
+#: Kept payloads at least this large move into pages of their own (bytes).
+_DETACH_MIN_BYTES = 1 << 20
 
 #: Streams paired with the colour frames by stamp; each names the ``_Entry`` slot that holds it.
 Paired = Literal["depth", "labels"]
@@ -104,6 +109,15 @@ class _Entry:
             + (self.depth.nbytes if self.depth is not None else 0)
             + (self.labels.nbytes if self.labels is not None else 0)
         )
+
+    def with_paired(self) -> list[_Entry]:
+        """The entry itself, then its depth and label entries when it has them."""
+        return [entry for entry in (self, self.depth, self.labels) if entry is not None]
+
+    def detach(self) -> None:
+        """Move a large serialized payload into pages of its own (see the module docstring)."""
+        if isinstance(self.message, (ImageView, CompressedImageView)) and self.nbytes >= _DETACH_MIN_BYTES:
+            self.message = detach(self.message)
 
 
 class _Camera:
@@ -312,6 +326,7 @@ class FrameBuffer:
             self._reject(camera, stream, str(error))
             return False
         entry = _Entry(view, stamp, received_ns, nbytes, compressed)
+        kept: list[_Entry] = []
         with self._lock:
             state = self._cameras.setdefault(camera, _Camera())
             if nbytes > self._cap_bytes:
@@ -320,13 +335,16 @@ class FrameBuffer:
                 )
                 return False
             accepted = (
-                self._insert_color(state, entry)
+                self._insert_color(state, entry, kept)
                 if stream == "color"
-                else self._insert_paired(state, entry, stream)
+                else self._insert_paired(state, entry, stream, kept)
             )
             if accepted:
                 self._enforce_cap()
-            return accepted
+        # Outside the lock: a snapshot taken meanwhile holds the received buffer, which stays valid.
+        for item in kept:
+            item.detach()
+        return accepted
 
     def _reject(self, camera: str, stream: Stream, reason: str) -> None:
         with self._lock:
@@ -345,7 +363,8 @@ class FrameBuffer:
             state.labels_rejected += 1
         state.last_error = reason
 
-    def _insert_color(self, state: _Camera, entry: _Entry) -> bool:
+    def _insert_color(self, state: _Camera, entry: _Entry, kept: list[_Entry]) -> bool:
+        """Insert a colour frame; a new key frame and its paired images are appended to ``kept``."""
         if state.newest_ns is not None and entry.stamp_ns <= state.newest_ns:
             if state.newest_ns - entry.stamp_ns <= self._history_ns:
                 self._count_rejection(
@@ -375,6 +394,7 @@ class FrameBuffer:
         if is_keyframe:
             state.keyframes.append(entry)
             state.last_keyframe_ns = entry.stamp_ns
+            kept.extend(entry.with_paired())
         else:
             state.latest = entry
         self._account(state, entry.total_bytes())
@@ -399,8 +419,11 @@ class FrameBuffer:
             self._account(state, -best.nbytes)
             entry.pair(stream, best)
 
-    def _insert_paired(self, state: _Camera, entry: _Entry, stream: Paired) -> bool:
-        """Attach a depth or label image to the kept colour frame of nearest stamp, else let it wait."""
+    def _insert_paired(self, state: _Camera, entry: _Entry, stream: Paired, kept: list[_Entry]) -> bool:
+        """Attach a depth or label image to the kept colour frame of nearest stamp, else let it wait.
+
+        One attached to a key frame is appended to ``kept``.
+        """
         if stream == "depth":
             state.depth_received += 1
         else:
@@ -421,6 +444,8 @@ class FrameBuffer:
             if replaced is not None:
                 self._account(state, -replaced.nbytes)
             target.pair(stream, entry)
+            if target is not state.latest:
+                kept.append(entry)
         else:
             pending = state.pending[stream]
             if len(pending) == _PENDING_DEPTH:

@@ -14,6 +14,8 @@ sequences are a uint32 element count, then the elements.
 
 from __future__ import annotations
 
+import dataclasses
+import mmap
 import struct
 from dataclasses import dataclass
 
@@ -167,3 +169,22 @@ def stamp_ns(header: HeaderView | object) -> int:
     """Nanoseconds since the clock's epoch of a message header (any object with ``stamp``)."""
     stamp = header.stamp  # type: ignore[attr-defined]
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def detach(view: ImageView | CompressedImageView) -> ImageView | CompressedImageView:
+    """The view with its ``data`` copied into an anonymous memory mapping of its own.
+
+    A frame kept for minutes should not pin the received message in the heap: there, long-lived
+    payloads interleaved with the stream of short-lived ones fragment the allocator's arenas and
+    the process keeps far more memory than it holds. A mapping of its own is returned to the
+    operating system as soon as the last view of it is dropped. A view that already owns its
+    mapping is returned as is.
+    """
+    if isinstance(view.data.obj, mmap.mmap):
+        return view
+    # Populating the mapping in one call costs about half of faulting its pages in one by one.
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
+    pages = mmap.mmap(-1, max(view.data.nbytes, 1), flags=flags)
+    data = memoryview(pages)[: view.data.nbytes]
+    data[:] = view.data
+    return dataclasses.replace(view, data=data)
