@@ -12,15 +12,11 @@ from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
 
-from spatialclaw_ros.ros.launch_spec import DEFAULT_PERCEPTION_SOCKET, agent_nodes
-
-
-def _is_true(text: str) -> bool:
-    return text.strip().lower() in ("true", "1", "yes")
+from spatialclaw_ros.ros.launch_actions import launch_actions
+from spatialclaw_ros.ros.launch_spec import DEFAULT_PERCEPTION_SOCKET, agent_nodes, parse_flag
 
 
 def _actions(context):
@@ -30,31 +26,15 @@ def _actions(context):
     nodes, processes = agent_nodes(
         namespace=value("namespace"),
         params_file=Path(value("params_file")),
-        use_sim_time=_is_true(value("use_sim_time")),
+        use_sim_time=parse_flag(value("use_sim_time"), "use_sim_time"),
         camera_remaps=value("camera_remaps"),
-        start_perception=_is_true(value("start_perception")),
+        start_perception=parse_flag(value("start_perception"), "start_perception"),
         perception_socket=value("perception_socket"),
         perception_settings=value("perception_settings"),
         vllm_model=value("vllm_model"),
         vllm_port=int(value("vllm_port")),
     )
-    actions = [
-        ExecuteProcess(cmd=list(spec.command), name=spec.name, respawn=spec.respawn, output="screen")
-        for spec in processes
-    ]
-    actions += [
-        Node(
-            package=spec.package,
-            executable=spec.executable,
-            name=spec.name,
-            namespace=spec.namespace,
-            parameters=list(spec.parameters),
-            remappings=list(spec.remappings),
-            output=spec.output,
-        )
-        for spec in nodes
-    ]
-    return actions
+    return launch_actions(nodes, processes)
 
 
 def generate_launch_description() -> LaunchDescription:

@@ -13,13 +13,9 @@ from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
 
-from spatialclaw_ros.ros.launch_spec import demo_nodes
-
-
-def _true(text: str) -> bool:
-    return text.lower() in ("true", "1")
+from spatialclaw_ros.ros.launch_actions import launch_actions
+from spatialclaw_ros.ros.launch_spec import demo_nodes, parse_flag
 
 
 def _nodes(context):
@@ -31,21 +27,10 @@ def _nodes(context):
         params_file=Path(value("params_file")),
         seed=int(value("seed")),
         cameras=int(value("cameras")),
-        noise=_true(value("noise")),
-        use_sim_time=_true(value("use_sim_time")),
+        noise=parse_flag(value("noise"), "noise"),
+        use_sim_time=parse_flag(value("use_sim_time"), "use_sim_time"),
     )
-    return [
-        Node(
-            package=spec.package,
-            executable=spec.executable,
-            name=spec.name,
-            namespace=spec.namespace,
-            parameters=list(spec.parameters),
-            remappings=list(spec.remappings),
-            output=spec.output,
-        )
-        for spec in specs
-    ]
+    return launch_actions(specs)
 
 
 def generate_launch_description() -> LaunchDescription:

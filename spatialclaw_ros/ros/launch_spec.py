@@ -1,7 +1,7 @@
 """What launch/agent.launch.py and demo.launch.py start, as plain data: testable without ``ros2 launch``.
 
-The launch files only turn these specs into ``launch_ros.actions.Node`` actions; every decision (names,
-parameter files, remappings) is made here.
+The launch files only turn these specs into actions (:mod:`spatialclaw_ros.ros.launch_actions`); every
+decision (names, parameter files, remappings, argument parsing) is made here.
 """
 
 from __future__ import annotations
@@ -40,6 +40,19 @@ class ProcessSpec:
     name: str
     command: tuple[str, ...]
     respawn: bool = False
+
+
+def parse_flag(text: str, name: str) -> bool:
+    """A boolean launch argument: ``true``/``false`` (also ``1``/``0``, ``yes``/``no``; any case).
+
+    Raises ValueError naming the argument for anything else.
+    """
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise ValueError(f"launch argument {name}:={text!r} must be true or false")
 
 
 def parse_remaps(text: str) -> tuple[tuple[str, str], ...]:

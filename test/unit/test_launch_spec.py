@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
-from spatialclaw_ros.ros.launch_spec import agent_nodes, parse_remaps
+from spatialclaw_ros.ros.launch_spec import agent_nodes, parse_flag, parse_remaps
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_agent_node_gets_params_file_sim_time_and_remaps():
@@ -83,3 +86,37 @@ def test_relative_perception_socket_is_refused():
             start_perception=True,
             perception_socket="p.sock",
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("true", True), (" True", True), ("1", True), ("no", False), ("FALSE", False)]
+)
+def test_flags_read_as_ros2_launch_users_write_them(text, value):
+    assert parse_flag(text, "use_sim_time") is value
+
+
+def test_a_flag_that_is_neither_true_nor_false_is_refused():
+    with pytest.raises(ValueError, match="use_sim_time:='ture' must be true or false"):
+        parse_flag("ture", "use_sim_time")
+
+
+def _top_level_names(source: Path) -> set[str]:
+    names = set()
+    for node in ast.parse(source.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    return names
+
+
+@pytest.mark.parametrize(
+    "launch_file", sorted((REPO / "launch").glob("*.launch.py")), ids=lambda path: path.name
+)
+def test_launch_files_use_names_the_package_defines(launch_file):
+    """The launch files cannot run here (launch is not on PyPI): check what they take from the package."""
+    for statement in ast.parse(launch_file.read_text()).body:
+        if isinstance(statement, ast.ImportFrom) and statement.module.startswith("spatialclaw_ros."):
+            module = REPO / (statement.module.replace(".", "/") + ".py")
+            missing = {alias.name for alias in statement.names} - _top_level_names(module)
+            assert not missing, f"{launch_file.name} imports {missing} from {statement.module}"
