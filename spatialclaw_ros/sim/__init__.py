@@ -21,7 +21,7 @@ from spatialclaw_ros.sim._generate import MAX_CAMERAS, SCENE_KINDS, generate_sce
 from spatialclaw_ros.sim._ground_truth import GroundTruth, label_map_json
 from spatialclaw_ros.sim._noise import DepthNoise, add_depth_noise
 from spatialclaw_ros.sim._paths import CircularPath, LinearPath, heading_rad
-from spatialclaw_ros.sim._render import RenderedView, render
+from spatialclaw_ros.sim._render import RenderedView, SceneRenderer, render
 from spatialclaw_ros.sim._scene import (
     CEILING_ID,
     EAST_WALL_ID,
@@ -69,6 +69,7 @@ __all__ = [
     "Room",
     "Scene",
     "SceneObject",
+    "SceneRenderer",
     "SceneTruth",
     "SimCamera",
     "add_depth_noise",

@@ -45,7 +45,7 @@ from spatialclaw_ros.sim._messages import (
     pose_message,
 )
 from spatialclaw_ros.sim._noise import DepthNoise, add_depth_noise
-from spatialclaw_ros.sim._render import render
+from spatialclaw_ros.sim._render import SceneRenderer
 from spatialclaw_ros.sim._scene import Scene
 
 NODE_NAME = "sim_camera_publisher"
@@ -159,6 +159,7 @@ class SimCameraPublisher(Node):
             )
         self.settings = self._read_settings()
         self._scene = self.settings.scene()
+        self._renderer = SceneRenderer(self._scene)
         self._noise = DepthNoise() if self.settings.depth_noise else None
         self._origin = self.get_clock().now()
         self._frame_ids = {name: name + self.settings.optical_frame_suffix for name in self.settings.cameras}
@@ -208,7 +209,7 @@ class SimCameraPublisher(Node):
         t_s = (now - self._origin).nanoseconds * 1e-9
         stamp = now.to_msg()
         for index, (name, outputs) in enumerate(self._outputs.items()):
-            view = render(self._scene, name, t_s)
+            view = self._renderer.render(name, t_s)
             header = Header(stamp=stamp, frame_id=self._frame_ids[name])
             outputs.image.publish(image_message(view.rgb, "rgb8", header))
             outputs.info.publish(camera_info_message(self._scene.camera(name), header))
