@@ -1,18 +1,20 @@
-"""One spatial_agent for every scene of the accuracy survey, and the survey itself (real processes).
+"""The accuracy survey: every generated scene through its own spatial_agent (real processes).
 
-Each generated scene is published twice at once, by two sim publishers: exact depth (cameras
-``sNNc0..3``) and the depth noise model (``sNNn0..3``). The agent knows every camera of every scene
-from the start: a rig's cameras are fixed relative to its first camera, whose pose both publishers
-send on ``rig/pose`` (their twin cameras stand in the same places). Per scene the publishers run
-until a window of frames is buffered, then stop; the two survey queries (one per depth kind) run
-while the next scene's publishers start.
+Each scene runs in its own namespace (``/accuracy/sNN``): one spatial_agent that knows only that
+scene's cameras, and two sim publishers of the scene at once, exact depth (cameras ``sNNe0..3``) and
+the depth noise model (``sNNn0..3``). A rig's cameras are fixed relative to its first camera, whose
+pose both publishers send on ``rig/pose`` (their twin cameras stand in the same places). The
+publishers run until the agent holds a window of frames, then stop; the scene's survey query (both
+depth kinds in one snapshot) runs while the next scene's agent starts, then the agent stops. One agent per
+scene keeps each agent's executor small: rclpy's executor pays for every subscription it holds on
+every message it takes, and an agent holding all 160 cameras of the survey could take only a few
+dozen messages a second.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -73,12 +75,16 @@ def scene_of(seed: int, kind: str):
     )
 
 
-def agent_overrides() -> dict[str, object]:
+def scene_namespace(seed: int) -> str:
+    return f"{NAMESPACE}/s{seed:02d}"
+
+
+def agent_overrides(seed: int) -> dict[str, object]:
+    """The scene's cameras on one rig (camera 0 of the exact publisher is the body), code-only queries."""
+    body = scene_of(seed, "exact").cameras[0].T_world_camera(0.0)
     extrinsics: dict[str, list[float]] = {}
-    for seed in SEEDS:
-        body = scene_of(seed, "exact").cameras[0].T_world_camera(0.0)
-        for kind in KINDS:
-            extrinsics.update(rig_extrinsics(scene_of(seed, kind), body))
+    for kind in KINDS:
+        extrinsics.update(rig_extrinsics(scene_of(seed, kind), body))
     return {
         **rig_camera_parameters(extrinsics, RIG_POSE),
         # Nothing listens here: the survey runs code only.
@@ -103,90 +109,92 @@ def _sim_spec(seed: int, kind: str) -> NodeSpec:
     names = camera_names(seed, kind)
     return NodeSpec(
         executable="sim_camera_publisher",
-        name=f"sim_{seed:02d}_{kind}",
-        namespace=NAMESPACE,
+        name=f"sim_{kind}",
+        namespace=scene_namespace(seed),
         # The demo's publisher settings under this node's own name, then this run's scene.
         parameters=(_sim_settings(), {"scene.seed": seed, "cameras": names, "depth.noise": kind == "noisy"}),
         remappings=(
             (f"{names[0]}/pose", RIG_POSE),
-            ("sim/ground_truth", f"sim/ground_truth_{seed:02d}_{kind}"),
+            ("sim/ground_truth", f"sim/ground_truth_{kind}"),
         ),
     )
 
 
-class _Survey:
-    """Runs each scene's survey query (both depth kinds in one snapshot) in a background thread."""
+def _agent_spec(seed: int) -> NodeSpec:
+    return NodeSpec(
+        executable="spatial_agent",
+        name="spatial_agent",
+        namespace=scene_namespace(seed),
+        parameters=(str(PARAMS_FILE), agent_overrides(seed)),
+    )
 
-    def __init__(self, client: SpatialClawClient, result: SurveyResult) -> None:
-        self.client = client
-        self.result = result
-        self.thread: threading.Thread | None = None
 
-    def ask(self, seed: int, truths: dict[str, GroundTruth]) -> None:
-        self.join()
-        self.thread = threading.Thread(target=self._ask, args=(seed, truths), daemon=True)
-        self.thread.start()
+def _survey_scene(
+    seed: int, truths: dict[str, GroundTruth], agent: _SceneAgent, result: SurveyResult
+) -> None:
+    """Ask the scene's survey (both depth kinds in one snapshot) and check every answer."""
+    asked = {kind: generate_questions(truth.scene) for kind, truth in truths.items()}
+    specs = [
+        question.spec(f"{kind}.", camera_names(seed, kind))
+        for kind, questions in asked.items()
+        for question in questions
+    ]
+    cameras = [name for kind in KINDS for name in camera_names(seed, kind)]
+    options = QueryOptions(cameras=cameras, window_s=WINDOW_S, code=survey_cell(specs))
+    answer = agent.client.query(f"accuracy survey of scene {seed}", options, wait_s=120.0)
+    if agent.process.poll() is not None:
+        result.failures.append(f"scene {seed}: the agent died (exit {agent.process.poll()})")
+    if answer.error_code != SpatialAnswer.NONE:
+        result.failures.append(f"scene {seed}: {answer.error_message}")
+        return
+    values = survey_values(answer.answer)
+    for kind, questions in asked.items():
+        for question in questions:
+            value = values.get(f"{kind}.{question.id}", {"error": "not answered"})
+            result.checks[kind] += check_answer(question, value, truths[kind])
 
-    def _ask(self, seed: int, truths: dict[str, GroundTruth]) -> None:
-        asked = {kind: generate_questions(truth.scene) for kind, truth in truths.items()}
-        specs = [
-            question.spec(f"{kind}.", camera_names(seed, kind))
-            for kind, questions in asked.items()
-            for question in questions
-        ]
-        cameras = [name for kind in KINDS for name in camera_names(seed, kind)]
-        options = QueryOptions(cameras=cameras, window_s=WINDOW_S, code=survey_cell(specs))
-        answer = self.client.query(f"accuracy survey of scene {seed}", options, wait_s=120.0)
-        if answer.error_code != SpatialAnswer.NONE:
-            self.result.failures.append(f"scene {seed}: {answer.error_message}")
-            return
-        values = survey_values(answer.answer)
-        for kind, questions in asked.items():
-            for question in questions:
-                value = values.get(f"{kind}.{question.id}", {"error": "not answered"})
-                self.result.checks[kind] += check_answer(question, value, truths[kind])
 
-    def join(self) -> None:
-        if self.thread is not None:
-            self.thread.join(timeout=150.0)
-            self.thread = None
+class _SceneAgent(ExitStack):
+    """A scene's spatial_agent process, a planner client of it and its diagnostics; closing stops all."""
+
+    def __init__(self, node, seed: int, directory: Path) -> None:
+        super().__init__()
+        name = f"{scene_namespace(seed)}/spatial_agent"
+        try:
+            self.process = self.enter_context(
+                running(node_command(_agent_spec(seed), directory), f"agent_{seed:02d}", directory)
+            )
+            self.client = SpatialClawClient(agent=name, node_name=f"planner_{seed:02d}", context=node.context)
+            self.callback(self.client.destroy)
+            self.cameras = AgentCameras(node, name)
+            self.callback(self.cameras.close)
+        except BaseException:
+            self.close()
+            raise
 
 
 @pytest.fixture(scope="session")
 def survey(tmp_path_factory) -> Iterator[SurveyResult]:
-    """Run every scene through one agent; yields the checks of both depth kinds."""
+    """Run every scene through its own agent; yields the checks of both depth kinds.
+
+    The next scene's agent starts while a scene's query runs, so that it listens from the first
+    frame its publishers send.
+    """
     directory = Path(tempfile.mkdtemp(prefix="spatialclaw-accuracy-"))
     rate_hz = float(_sim_settings()["rate_hz"])
     ticks = int(WINDOW_S * rate_hz) + 2
-    agent = NodeSpec(
-        executable="spatial_agent",
-        name="spatial_agent",
-        namespace=NAMESPACE,
-        parameters=(str(PARAMS_FILE), agent_overrides()),
-    )
     result = SurveyResult()
     try:
-        with (
-            running(node_command(agent, directory), "spatial_agent", directory) as agent_process,
-            spinning_node("accuracy_observer") as node,
-        ):
-            client = SpatialClawClient(
-                agent=f"{NAMESPACE}/spatial_agent", node_name="accuracy_planner", context=node.context
-            )
-            survey = _Survey(client, result)
-            cameras = AgentCameras(node, f"{NAMESPACE}/spatial_agent")
-            try:
-                client.wait_until_ready(timeout_s=60.0)
-                for seed in SEEDS:
-                    started = time.monotonic()
-                    truths = _publish_scene(node, cameras, seed, ticks, directory)
-                    survey.ask(seed, truths)
-                    result.seconds_per_scene.append(time.monotonic() - started)
-                survey.join()
-            finally:
-                cameras.close()
-                client.destroy()
-            assert agent_process.poll() is None, "the agent died during the survey"
+        with spinning_node("accuracy_observer") as node, ExitStack() as agents:
+            next_agent = agents.enter_context(_SceneAgent(node, SEEDS[0], directory))
+            for position, seed in enumerate(SEEDS):
+                started = time.monotonic()
+                with next_agent as agent:
+                    truths = _publish_scene(node, agent, seed, ticks, directory)
+                    if position + 1 < len(SEEDS):
+                        next_agent = agents.enter_context(_SceneAgent(node, SEEDS[position + 1], directory))
+                    _survey_scene(seed, truths, agent, result)
+                result.seconds_per_scene.append(time.monotonic() - started)
     except BaseException:
         _print_logs(directory)
         raise
@@ -197,31 +205,31 @@ def survey(tmp_path_factory) -> Iterator[SurveyResult]:
 
 
 def _print_logs(directory: Path) -> None:
-    """The tail of every process's output: the agent's, then the publishers' of the latest scenes."""
-    logs = sorted(directory.glob("*.log"), key=lambda path: (path.name != "spatial_agent.log", path.name))
-    for log in logs[:1] + logs[-4:]:
+    """The tail of the output of the latest scene's processes (its agent and its two publishers)."""
+    for log in sorted(directory.glob("*.log"), key=lambda path: path.stat().st_mtime)[-3:]:
         print(f"--- {log.stem} output ---\n{log.read_text(errors='replace')[-4000:]}")
 
 
 def _publish_scene(
-    node, agent: AgentCameras, seed: int, ticks: int, directory: Path
+    node, agent: _SceneAgent, seed: int, ticks: int, directory: Path
 ) -> dict[str, GroundTruth]:
-    """Run both publishers of one scene until the agent holds ``ticks`` frames of every camera and
+    """Run both publishers of one scene until its agent holds ``ticks`` frames of every camera and
     their label maps, then stop them; their ground truths."""
+    namespace = scene_namespace(seed)
     with ExitStack() as stack:
         listeners, counters = {}, {}
         for kind in KINDS:
             spec = _sim_spec(seed, kind)
-            stack.enter_context(running(node_command(spec, directory), spec.name, directory))
-            listeners[kind] = GroundTruthListener(node, f"{NAMESPACE}/sim/ground_truth_{seed:02d}_{kind}")
-            counters[kind] = TickCounter(node, f"{NAMESPACE}/{camera_names(seed, kind)[-1]}")
+            stack.enter_context(running(node_command(spec, directory), f"{spec.name}_{seed:02d}", directory))
+            listeners[kind] = GroundTruthListener(node, f"{namespace}/sim/ground_truth_{kind}")
+            counters[kind] = TickCounter(node, f"{namespace}/{camera_names(seed, kind)[-1]}")
             stack.callback(listeners[kind].close)
             stack.callback(counters[kind].close)
         truths = {kind: listeners[kind].wait(SCENE_WAIT_S) for kind in KINDS}
         for kind in KINDS:
             counters[kind].wait(ticks, SCENE_WAIT_S)
         # The agent may lag the observer by a tick or two; what matters is that every label map is in.
-        agent.wait(
+        agent.cameras.wait(
             [name for kind in KINDS for name in camera_names(seed, kind)], ticks - 2, True, SCENE_WAIT_S
         )
         return truths

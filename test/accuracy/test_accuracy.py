@@ -13,7 +13,7 @@ import pytest
 
 from spatialclaw_ros.sim.questions import format_table, summarize
 
-pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(480)]
 
 TARGETS = {"exact": 0.01, "noisy": 0.05}
 

@@ -334,13 +334,18 @@ class Views:
         return len(names), sorted(names)
 
     def track(self, label: str) -> tuple[np.ndarray, np.ndarray]:
-        """Stamps (N,) and world centres (N, 3) of a moving object: one fused fit per stamp."""
+        """Stamps (N,) and world centres (N, 3) of a moving object: one fused fit per stamp.
+
+        Only the stamps at which every camera has a frame are used when there are two or more: a
+        tick that lost a camera's frame would show less of the object, and its centre would jump.
+        """
         by_stamp: dict[float, list] = {}
         for camera in self.cameras:
             for frame, mask in zip(self.by_camera(camera), self.masks(camera, label), strict=True):
                 by_stamp.setdefault(frame.stamp, []).append((frame, mask))
+        complete = [stamp for stamp, seen in by_stamp.items() if len(seen) == len(self.cameras)]
         stamps, centres = [], []
-        for stamp in sorted(by_stamp):
+        for stamp in sorted(complete if len(complete) >= 2 else by_stamp):
             parts = []
             for frame, seen in by_stamp[stamp]:
                 depth = np.asarray(frame.depth, dtype=np.float64)
