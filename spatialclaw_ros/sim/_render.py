@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -114,10 +114,11 @@ class SceneRenderer:
 
     def render(self, camera: str | SimCamera, t_s: float = 0.0) -> RenderedView:
         """Render ``camera`` at scene time ``t_s`` (see :func:`render`)."""
-        view = _View.of(self.scene, camera, t_s)
-        layer = self._layers.get(view.camera.name)
-        if layer is None or not np.array_equal(layer.T_world_camera, view.T_world_camera):
-            layer = self._layers[view.camera.name] = self._static_layer(view)
+        cam, time_s, T_world_camera = _locate(self.scene, camera, t_s)
+        layer = self._layers.get(cam.name)
+        if layer is None or not np.array_equal(layer.view.T_world_camera, T_world_camera):
+            layer = self._layers[cam.name] = self._static_layer(_View.looking(cam, time_s, T_world_camera))
+        view = replace(layer.view, t_s=time_s)
         depth, ids, incidence, rgb = (a.copy() for a in (layer.depth, layer.ids, layer.incidence, layer.rgb))
         for item in self._moving_objects:
             drawn = _composite(item, view, depth, ids)
@@ -130,15 +131,18 @@ class SceneRenderer:
         return view.result(depth, ids, incidence, rgb)
 
     def _static_layer(self, view: _View) -> _StaticLayer:
-        cast = _cast(self.scene.room, self._static_objects, self._albedo, view)
-        return _StaticLayer(view.T_world_camera, *cast)
+        return _StaticLayer(view, *_cast(self.scene.room, self._static_objects, self._albedo, view))
 
 
 @dataclass(frozen=True)
 class _StaticLayer:
-    """A still camera's view of the room and the static objects (see :class:`SceneRenderer`)."""
+    """A still camera's view of the room and the static objects (see :class:`SceneRenderer`).
 
-    T_world_camera: FloatArray
+    ``view`` keeps the pose and the rays' world directions, which do not change while the camera
+    stands still.
+    """
+
+    view: _View
     depth: FloatArray
     ids: NDArray[np.uint16]
     incidence: FloatArray
@@ -157,17 +161,16 @@ class _View:
 
     @classmethod
     def of(cls, scene: Scene, camera: str | SimCamera, t_s: float) -> _View:
-        cam = scene.camera(camera) if isinstance(camera, str) else camera
-        if not isinstance(cam, SimCamera):
-            raise ValueError(f"camera must be a camera name or a SimCamera, got {camera!r}")
-        time_s = finite("t_s", t_s)
-        T = cam.T_world_camera(time_s)
-        if not scene.room.contains(T[:3, 3]):
-            raise ValueError(f"camera {cam.name!r} stands outside the room at t_s = {time_s}")
-        fx, fy, cx, cy = (float(v) for v in cam.K[[0, 1, 0, 1], [0, 1, 2, 2]])
-        rays, inverse_length = _optical_rays(cam.width, cam.height, fx, fy, cx, cy)
-        directions = (rays @ T[:3, :3].T).reshape(cam.height, cam.width, 3)
-        return cls(cam, time_s, T, directions, inverse_length)
+        """``camera`` (a name of the scene, or any camera in the room) at scene time ``t_s``."""
+        return cls.looking(*_locate(scene, camera, t_s))
+
+    @classmethod
+    def looking(cls, camera: SimCamera, t_s: float, T_world_camera: FloatArray) -> _View:
+        """``camera`` standing at ``T_world_camera`` at scene time ``t_s``."""
+        fx, fy, cx, cy = (float(v) for v in camera.K[[0, 1, 0, 1], [0, 1, 2, 2]])
+        rays, inverse_length = _optical_rays(camera.width, camera.height, fx, fy, cx, cy)
+        directions = (rays @ T_world_camera[:3, :3].T).reshape(camera.height, camera.width, 3)
+        return cls(camera, t_s, T_world_camera, directions, inverse_length)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -199,6 +202,18 @@ class _View:
             K=self.camera.K.copy(),
             T_world_camera=self.T_world_camera,
         )
+
+
+def _locate(scene: Scene, camera: str | SimCamera, t_s: float) -> tuple[SimCamera, float, FloatArray]:
+    """The camera, the checked scene time and the camera's pose then; ValueError outside the room."""
+    cam = scene.camera(camera) if isinstance(camera, str) else camera
+    if not isinstance(cam, SimCamera):
+        raise ValueError(f"camera must be a camera name or a SimCamera, got {camera!r}")
+    time_s = finite("t_s", t_s)
+    T = cam.T_world_camera(time_s)
+    if not scene.room.contains(T[:3, 3]):
+        raise ValueError(f"camera {cam.name!r} stands outside the room at t_s = {time_s}")
+    return cam, time_s, T
 
 
 def _composite(
