@@ -48,8 +48,8 @@ CAMERAS = 4
 RATE_HZ = 4.0
 WINDOW_S = 2.0
 RIG_POSE = "rig/pose"
-# Longest wait for a scene's publishers (ground truth, ticks, frames at the agent), seconds: they
-# start while the previous scene's query keeps both cores busy. Waits end as soon as data is in.
+# Longest wait for a scene's publishers (ground truth, ticks, frames at the agent), seconds: generous for a
+# loaded 2-core CI machine; the waits end as soon as the data is in.
 SCENE_WAIT_S = 90.0
 KINDS = ("exact", "noisy")
 
