@@ -156,12 +156,13 @@ class TickCounter:
 
 
 class AgentCameras:
-    """What the agent reports on ``/diagnostics`` about each camera: frames received, label map size."""
+    """What the agent reports on ``/diagnostics`` about each camera: frames, label images, label map."""
 
     def __init__(self, node: Node, agent: str) -> None:
         """``agent`` is the node's fully qualified name, e.g. ``/spatialclaw/spatial_agent``."""
         self._prefix = f"{agent}: camera "
         self._received: dict[str, int] = {}
+        self._labels_received: dict[str, int] = {}
         self._label_names: dict[str, int] = {}
         self._node = node
         self._subscription = node.create_subscription(DiagnosticArray, "/diagnostics", self._on_message, 10)
@@ -173,12 +174,17 @@ class AgentCameras:
             camera = status.name[len(self._prefix) :]
             values = {item.key: item.value for item in status.values}
             self._received[camera] = int(values.get("received", 0))
+            self._labels_received[camera] = int(values.get("labels_received", 0))
             self._label_names[camera] = int(values.get("label_map_size", 0))
 
     def ready(self, cameras: Sequence[str], frames: int, labels: bool) -> bool:
-        """Whether every camera delivered ``frames`` frames (and a label map, with ``labels``)."""
+        """Whether every camera delivered ``frames`` frames (``labels``: as many label images, and a map)."""
         return all(
-            self._received.get(camera, 0) >= frames and (not labels or self._label_names.get(camera, 0) > 0)
+            self._received.get(camera, 0) >= frames
+            and (
+                not labels
+                or (self._labels_received.get(camera, 0) >= frames and self._label_names.get(camera, 0) > 0)
+            )
             for camera in cameras
         )
 

@@ -2,7 +2,7 @@
 
 This file is sent as the text of a ``code`` cell (followed by one call, see
 ``spatialclaw_ros.sim.programs``); in the kernel it sees only numpy, scipy, ``spatialclaw_ros.geometry``
-and the runtime's answer types, and it takes ``frames`` and ``tools`` as arguments.
+and the runtime's answer types and perception error, and it takes ``frames`` and ``tools`` as arguments.
 
 Method:
     Every object is measured from all cameras at once. Per camera, ``tools.track`` gives the
@@ -16,9 +16,10 @@ Method:
     that a circle fits better is an upright cylinder's. No camera sees where an object touches its
     support, so its bottom snaps to the surface below it (the highest layer of scene points
     around its footprint) when the gap is within a few pixels' footprint.
-    A moving object is located per stamp (the cameras of a rig publish each tick with one stamp);
-    its velocity is a least-squares line through the centres of its latest straight stretch (the
-    track is cut where the direction of travel reverses).
+    A moving object is located per stamp (the cameras of a rig publish each tick with one stamp,
+    and ticks that lost a camera's frame are left out when enough remain); its velocity is the
+    Theil–Sen slope (median of pairwise slopes) of the centres of its latest straight stretch
+    (the track is cut where the direction of travel reverses).
 
 Convention:
     World frame of the snapshot (REP-103, z up, the floor below everything), metres, seconds.
@@ -38,6 +39,7 @@ from scipy import ndimage
 
 from spatialclaw_ros import geometry as geo
 from spatialclaw_ros.runtime.answer import Measurement, Object3D, Trajectory
+from spatialclaw_ros.runtime.tools import PerceptionError
 
 UP = np.array([0.0, 0.0, 1.0])
 # Robust sigma of a median pixel's depth over time (metres) above which a camera counts as noisy.
@@ -216,11 +218,16 @@ class Views:
     def masks(self, camera: str, label: str) -> np.ndarray:
         """(F, H, W) bool: every instance of ``label`` in each of the camera's frames (``by_camera``).
 
-        One ``tools.track`` call per camera; each mask is eroded by one pixel when noisy.
+        One ``tools.track`` call per camera; each mask is eroded by one pixel when noisy. A camera
+        whose frames cannot be segmented (say, label images that never came) is a MeasurementError
+        of the questions that need it, not of the whole program.
         """
         key = (camera, label)
         if key not in self._masks:
-            tracks = self.tools.track(self.by_camera(camera), label)
+            try:
+                tracks = self.tools.track(self.by_camera(camera), label)
+            except PerceptionError as error:
+                raise MeasurementError(f"camera {camera!r} cannot segment {label!r}: {error}") from error
             masks = np.asarray(tracks.masks, dtype=bool).any(axis=0)
             if self.noisy:
                 masks = np.stack([ndimage.binary_erosion(mask) for mask in masks])
@@ -336,16 +343,15 @@ class Views:
     def track(self, label: str) -> tuple[np.ndarray, np.ndarray]:
         """Stamps (N,) and world centres (N, 3) of a moving object: one fused fit per stamp.
 
-        Only the stamps at which every camera has a frame are used when there are two or more: a
-        tick that lost a camera's frame would show less of the object, and its centre would jump.
+        The stamps at which every camera has a frame are used when two or more of them give a fit:
+        a tick that lost a camera's frame shows less of the object, and its centre would jump.
         """
         by_stamp: dict[float, list] = {}
         for camera in self.cameras:
             for frame, mask in zip(self.by_camera(camera), self.masks(camera, label), strict=True):
                 by_stamp.setdefault(frame.stamp, []).append((frame, mask))
-        complete = [stamp for stamp, seen in by_stamp.items() if len(seen) == len(self.cameras)]
-        stamps, centres = [], []
-        for stamp in sorted(complete if len(complete) >= 2 else by_stamp):
+        fits: dict[float, np.ndarray] = {}
+        for stamp in sorted(by_stamp):
             parts = []
             for frame, seen in by_stamp[stamp]:
                 depth = np.asarray(frame.depth, dtype=np.float64)
@@ -356,14 +362,14 @@ class Views:
                     sigma = self.depth_sigma(frame.camera) * math.sqrt(runs) / 1.25
                     parts.append(_surface(frame, depth, sigma, mask))
             try:
-                fit = fit_upright_box(_fused(parts, label))
+                fits[stamp] = fit_upright_box(_fused(parts, label)).center
             except MeasurementError:
                 continue
-            stamps.append(stamp)
-            centres.append(fit.center)
+        complete = [stamp for stamp in fits if len(by_stamp[stamp]) == len(self.cameras)]
+        stamps = complete if len(complete) >= 2 else list(fits)
         if len(stamps) < 2:
             raise MeasurementError(f"{label!r} is seen at {len(stamps)} stamps; a velocity needs 2 or more")
-        return np.array(stamps), np.array(centres)
+        return np.array(stamps), np.array([fits[stamp] for stamp in stamps])
 
 
 def _yaw_of_least_area(xy: np.ndarray, trim: float) -> float:
@@ -524,9 +530,15 @@ def latest_straight_stretch(stamps: np.ndarray, centres: np.ndarray) -> slice:
 
 
 def velocity(stamps: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Least-squares velocity (3,) m/s of centres (N, 3) over stamps (N,) seconds."""
-    t = stamps - stamps.mean()
-    return (t[:, None] * (centres - centres.mean(axis=0))).sum(axis=0) / float(t @ t)
+    """Theil–Sen velocity (3,) m/s of centres (N, 3) over stamps (N,) seconds.
+
+    Per axis, the median of the slopes between every two samples: a few centres pulled aside (the
+    object partly hidden at that tick) do not tilt it, as they tilt a least-squares line.
+    """
+    first, second = np.triu_indices(len(stamps), k=1)
+    dt = stamps[second] - stamps[first]
+    apart = dt > 0.0
+    return np.median((centres[second] - centres[first])[apart] / dt[apart, None], axis=0)
 
 
 def answer_question(views: Views, question: dict) -> dict:

@@ -71,6 +71,14 @@ def test_the_track_is_cut_after_the_last_reversal():
     np.testing.assert_allclose(measure.velocity(stamps[stretch], centres[stretch]), [-1.0, 0.0, 0.0])
 
 
+def test_a_centre_pulled_aside_does_not_tilt_the_velocity():
+    """At one tick the walker is half hidden and its fitted centre lands 0.3 m off its path."""
+    stamps = np.arange(0.0, 2.01, 0.25)
+    centres = np.column_stack([1.0 + 0.8 * stamps, 2.0 - 0.6 * stamps, np.full(len(stamps), 0.9)])
+    centres[6, :2] += [0.3, 0.2]
+    np.testing.assert_allclose(measure.velocity(stamps, centres), [0.8, -0.6, 0.0], atol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("cell", "call"),
     [
