@@ -4,8 +4,10 @@ Per camera NAME (all names relative, remappable), at ``rate_hz``:
     ``NAME/image_raw`` (sensor_msgs/Image rgb8), ``NAME/camera_info``, ``NAME/depth/image_raw``
     (16UC1 millimetres or 32FC1 metres), ``NAME/labels/image_raw`` (mono16 or 32SC1 instance ids),
     ``NAME/pose`` (geometry_msgs/PoseStamped, T_world_camera in the world frame), all with the
-    sensor-data QoS and one stamp per tick; ``NAME/labels/map`` (std_msgs/String JSON, id → label,
-    latched). Once: ``sim/ground_truth`` (std_msgs/String JSON, see ``GroundTruth``; latched).
+    sensor-data QoS (overridable per topic through ``qos_overrides.<topic>.publisher.*``, e.g.
+    reliable delivery of large images) and one stamp per tick; ``NAME/labels/map`` (std_msgs/String
+    JSON, id → label, latched). Once: ``sim/ground_truth`` (std_msgs/String JSON, see
+    ``GroundTruth``; latched).
 Image headers carry frame_id ``NAME`` + ``optical_frame_suffix`` and the node clock's stamp; scene
 time is the stamp minus the ground truth's ``time_origin_s``.
 
@@ -28,7 +30,9 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.exceptions import InvalidParameterTypeException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header, String
@@ -132,19 +136,22 @@ class _CameraOutputs:
     """The publishers of one camera."""
 
     def __init__(self, node: Node, name: str, settings: PublisherSettings) -> None:
-        sensor = qos_profile_sensor_data
-        self.image = node.create_publisher(Image, f"{name}/image_raw", sensor)
-        self.info = node.create_publisher(CameraInfo, f"{name}/camera_info", sensor)
-        self.pose = node.create_publisher(PoseStamped, f"{name}/pose", sensor)
-        self.depth = (
-            node.create_publisher(Image, f"{name}/depth/image_raw", sensor)
-            if settings.depth_enabled
-            else None
-        )
+        def sensor(msg_type: type, topic: str) -> Publisher:
+            return node.create_publisher(
+                msg_type,
+                topic,
+                qos_profile_sensor_data,
+                qos_overriding_options=QoSOverridingOptions.with_default_policies(),
+            )
+
+        self.image = sensor(Image, f"{name}/image_raw")
+        self.info = sensor(CameraInfo, f"{name}/camera_info")
+        self.pose = sensor(PoseStamped, f"{name}/pose")
+        self.depth = sensor(Image, f"{name}/depth/image_raw") if settings.depth_enabled else None
         self.labels = None
         self.label_map = None
         if settings.labels_enabled:
-            self.labels = node.create_publisher(Image, f"{name}/labels/image_raw", sensor)
+            self.labels = sensor(Image, f"{name}/labels/image_raw")
             self.label_map = node.create_publisher(String, f"{name}/labels/map", LATCHED_QOS)
 
 

@@ -52,6 +52,9 @@ RIG_POSE = "rig/pose"
 # loaded 2-core CI machine; the waits end as soon as the data is in.
 SCENE_WAIT_S = 90.0
 KINDS = ("exact", "noisy")
+# Streams delivered reliably (both ends' qos_overrides): with the sensor-data QoS's best effort, Fast DDS
+# drops large images when a tick's burst of them overflows its shared-memory segment.
+RELIABLE_STREAMS = ("image_raw", "depth/image_raw", "labels/image_raw")
 
 
 def _sim_settings() -> dict:
@@ -79,6 +82,16 @@ def scene_namespace(seed: int) -> str:
     return f"{NAMESPACE}/s{seed:02d}"
 
 
+def reliable(seed: int, kinds: tuple[str, ...], endpoint: str) -> dict[str, str]:
+    """``qos_overrides`` parameters making the image streams of ``kinds`` reliable at one ``endpoint``."""
+    return {
+        f"qos_overrides.{scene_namespace(seed)}/{camera}/{stream}.{endpoint}.reliability": "reliable"
+        for kind in kinds
+        for camera in camera_names(seed, kind)
+        for stream in RELIABLE_STREAMS
+    }
+
+
 def agent_overrides(seed: int) -> dict[str, object]:
     """The scene's cameras on one rig (camera 0 of the exact publisher is the body), code-only queries."""
     body = scene_of(seed, "exact").cameras[0].T_world_camera(0.0)
@@ -92,6 +105,7 @@ def agent_overrides(seed: int) -> dict[str, object]:
         "buffer.history_s": 30.0,
         "buffer.keyframe_hz": 2.0 * RATE_HZ,
         "buffer.max_memory_mb": 256.0,
+        **reliable(seed, KINDS, "subscription"),
     }
 
 
@@ -112,7 +126,11 @@ def _sim_spec(seed: int, kind: str) -> NodeSpec:
         name=f"sim_{kind}",
         namespace=scene_namespace(seed),
         # The demo's publisher settings under this node's own name, then this run's scene.
-        parameters=(_sim_settings(), {"scene.seed": seed, "cameras": names, "depth.noise": kind == "noisy"}),
+        parameters=(
+            _sim_settings(),
+            {"scene.seed": seed, "cameras": names, "depth.noise": kind == "noisy"},
+            reliable(seed, (kind,), "publisher"),
+        ),
         remappings=(
             (f"{names[0]}/pose", RIG_POSE),
             ("sim/ground_truth", f"sim/ground_truth_{kind}"),
