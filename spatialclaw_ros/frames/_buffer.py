@@ -18,6 +18,7 @@ simulation time); ``received_ns`` is this process's monotonic clock.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -43,6 +44,9 @@ _INSTANCE_ID = re.compile(r"-?[0-9]+")
 _MAX_LABEL_NAME = 256
 #: Kept payloads at least this large move into pages of their own (bytes).
 _DETACH_MIN_BYTES = 1 << 20
+
+#: Serial numbers of buffered messages: unique for the life of the process.
+_SERIALS = itertools.count(1)
 
 #: Streams paired with the colour frames by stamp; each names the ``_Entry`` slot that holds it.
 Paired = Literal["depth", "labels"]
@@ -83,9 +87,10 @@ class CameraStats:
 class _Entry:
     """One buffered message: the raw payload (or message object) and its bookkeeping."""
 
-    __slots__ = ("compressed", "depth", "labels", "message", "nbytes", "received_ns", "stamp_ns")
+    __slots__ = ("compressed", "depth", "labels", "message", "nbytes", "received_ns", "serial", "stamp_ns")
 
     def __init__(self, message: Any, stamp_ns: int, received_ns: int, nbytes: int, compressed: bool) -> None:
+        self.serial = next(_SERIALS)
         self.message = message
         self.stamp_ns = stamp_ns
         self.received_ns = received_ns
@@ -148,7 +153,12 @@ class _Camera:
 
 @dataclass(frozen=True)
 class SelectedFrame:
-    """A buffered frame chosen for a snapshot, with what is needed to decode and place it."""
+    """A buffered frame chosen for a snapshot, with what is needed to decode and place it.
+
+    ``serials`` identifies the buffered messages behind it (colour, depth, labels; 0 for none):
+    the same serials always mean the same pixels, so decoded arrays may be reused by them.
+    ``depth_stamp_ns`` is the paired depth message's stamp (None without depth).
+    """
 
     camera: str
     stamp_ns: int
@@ -161,6 +171,8 @@ class SelectedFrame:
     T_color_depth: np.ndarray | None
     labels_message: Any = None
     label_map: Mapping[int, str] = field(default_factory=dict)
+    serials: tuple[int, int, int] = (0, 0, 0)
+    depth_stamp_ns: int | None = None
 
 
 def parse_label_map(text: str | None, camera: str) -> dict[int, str]:
@@ -599,6 +611,8 @@ class FrameBuffer:
             T_color_depth=state.T_color_depth,
             labels_message=None if labels is None else labels.message,
             label_map=state.label_map,
+            serials=(entry.serial, 0 if depth is None else depth.serial, 0 if labels is None else labels.serial),
+            depth_stamp_ns=None if depth is None else depth.stamp_ns,
         )
 
 
