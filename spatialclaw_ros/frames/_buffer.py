@@ -157,7 +157,9 @@ class SelectedFrame:
 
     ``serials`` identifies the buffered messages behind it (colour, depth, labels; 0 for none):
     the same serials always mean the same pixels, so decoded arrays may be reused by them.
-    ``depth_stamp_ns`` is the paired depth message's stamp (None without depth).
+    ``depth_stamp_ns`` is the paired depth message's stamp (None without depth);
+    ``depth_expected`` says that the camera sends depth, so a frame without it lost its depth
+    message (the pairing deadline passed).
     """
 
     camera: str
@@ -173,6 +175,7 @@ class SelectedFrame:
     label_map: Mapping[int, str] = field(default_factory=dict)
     serials: tuple[int, int, int] = (0, 0, 0)
     depth_stamp_ns: int | None = None
+    depth_expected: bool = False
 
 
 def parse_label_map(text: str | None, camera: str) -> dict[int, str]:
