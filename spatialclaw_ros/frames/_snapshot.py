@@ -53,7 +53,11 @@ _WRITERS = 4
 
 @dataclass(frozen=True)
 class SnapshotFrame:
-    """One frame of a written snapshot (arrays are on disk; paths relative to the directory)."""
+    """One frame of a written snapshot (arrays are on disk; paths relative to the directory).
+
+    ``depth_stamp_ns`` is the stamp of the depth message paired with the frame (None: none);
+    ``depth_expected`` says that the camera sends depth (without depth, the frame lost it).
+    """
 
     index: int
     camera: str
@@ -67,6 +71,8 @@ class SnapshotFrame:
     K: np.ndarray | None = field(repr=False)
     T_world_camera: np.ndarray | None = field(repr=False)
     labels: str | None = None
+    depth_stamp_ns: int | None = None
+    depth_expected: bool = False
 
     @property
     def stamp_s(self) -> float:
@@ -374,6 +380,8 @@ def write_snapshot(
             K=item.K,
             T_world_camera=pose,
             labels=item.labels,
+            depth_stamp_ns=item.selected.depth_stamp_ns,
+            depth_expected=item.selected.depth_expected,
         )
         for position, (item, pose) in enumerate(zip(decoded, poses, strict=True))
     )
