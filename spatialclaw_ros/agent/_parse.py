@@ -37,7 +37,7 @@ def parse_reply(text: str) -> ParsedReply:
         if opening is None:
             break
         fence, tag = opening.group(1), opening.group(2).lower()
-        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.M)
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*\r?$", re.M)
         end = closing.search(visible, opening.end())
         body_end = end.start() if end else len(visible)
         block_end = end.end() if end else len(visible)

@@ -30,6 +30,42 @@ def _on_cpu_limit(signum: int, frame: object) -> None:
     raise RuntimeError("the kernel's CPU-time limit is exhausted; it will be killed in a few CPU seconds")
 
 
+def _keep_leading_blank_lines(lines: list[str]) -> list[str]:
+    """IPython's ``leading_empty_lines`` cleanup transform, except that a cell's leading blank lines stay.
+
+    IPython drops them, which shifts the line numbers of the cell's tracebacks and syntax errors (line 8
+    of a cell that starts with a blank line was reported as line 7). ``lines`` are the cell's lines with
+    their line ends; kept, line n of the compiled cell is line n of the cell as sent. They are dropped only
+    before a cell magic, which must be the first line (its body is not compiled as the cell).
+    """
+    for index, line in enumerate(lines):
+        if not line.isspace():
+            return lines[index:] if line.startswith("%%") else lines
+    return lines
+
+
+def _keep_cell_lines(cleanup_transforms: list) -> None:
+    """Put ``_keep_leading_blank_lines`` in place of ``leading_empty_lines`` in IPython's cleanup transforms.
+
+    ``cleanup_transforms`` is a shell's ``input_transformers_cleanup`` list; it is changed in place.
+    """
+    from IPython.core.inputtransformer2 import leading_empty_lines
+
+    cleanup_transforms[:] = [
+        _keep_leading_blank_lines if step is leading_empty_lines else step for step in cleanup_transforms
+    ]
+
+
+def _serve() -> None:
+    """Run ipykernel with the command line in ``sys.argv``, cell lines kept as sent."""
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize()
+    _keep_cell_lines(app.shell.input_transformers_cleanup)
+    app.start()
+
+
 def main() -> None:
     """Apply the configuration in ``sys.argv[1]`` and serve Jupyter on its connection file."""
     config = json.loads(sys.argv[1])
@@ -49,9 +85,7 @@ def main() -> None:
         config["connection_file"],
         "--HistoryManager.enabled=False",
     ]
-    from ipykernel.kernelapp import launch_new_instance
-
-    launch_new_instance()
+    _serve()
 
 
 if __name__ == "__main__":

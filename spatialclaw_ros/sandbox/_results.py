@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_CELL_FRAME = re.compile(r"Cell In\s*\[(\d+)\],\s*line (\d+)")
+_CELL_FRAME = re.compile(r"^[ \t]*Cell In\s*\[(\d+)\],\s*line (\d+)", re.M)
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _IMAGE_MAGIC = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -26,8 +27,12 @@ _MAX_MIME_LEN = 100
 class CellError:
     """The exception a cell raised: name, value, traceback (ANSI stripped, capped) and the failing cell line.
 
-    ``line_no`` is 1-based and relative to the cell's own code; ``line`` is that line's text. Both are None
-    when the error did not happen in the cell's code (or the line could not be found).
+    ``line_no`` is 1-based and counts the lines of the cell's code exactly as it was sent (leading blank
+    lines and comments included, lines ended by LF, CRLF or CR as Python ends them); ``line`` is that
+    line's text without its line end. They name the innermost frame of this cell: the failing line
+    inside a function the cell defined, or the cell's line that called the library code that raised; for a
+    SyntaxError the line the parser rejected. Both are None when the error did not happen in the cell's
+    code (or the line could not be found).
     """
 
     ename: str
@@ -127,17 +132,31 @@ def cap_text(text: str, max_chars: int) -> tuple[str, bool]:
     return capped.text(), capped.truncated
 
 
+def _cell_lines(code: str) -> list[str]:
+    """The lines of ``code`` as Python numbers them, without their line ends (``lines[n - 1]`` is line n).
+
+    Only LF, CRLF and CR end a line of Python source; ``str.splitlines`` also splits at form feeds, NEL,
+    the Unicode line and paragraph separators and other characters that Python keeps inside a line, which
+    would shift every line after them.
+    """
+    lines = _LINE_END.split(code)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def failing_cell_line(
     traceback_text: str, code: str, execution_count: int | None
 ) -> tuple[int | None, str | None]:
     """The 1-based line of ``code`` where the error happened, and its text, from an IPython traceback.
 
-    IPython names cell frames ``Cell In[<execution count>], line <n>``; the innermost frame of this cell
-    (the last one in the traceback) is the failing statement. Frames of earlier cells (other execution
-    counts) are skipped. Returns ``(None, None)`` when no frame of this cell appears or the line is out of
-    range.
+    IPython starts each frame of a cell with a line ``Cell In[<execution count>], line <n>``, n being
+    1-based in the cell as sent (the kernel keeps its leading blank lines, see ``_kernel_main``); frames
+    run from outermost to innermost, so the last header of this cell is its innermost frame. Frames of
+    other cells (other execution counts) are skipped; with ``execution_count`` None every cell's frames
+    count. Returns ``(None, None)`` when no frame of this cell appears or the line is out of range.
     """
-    lines = code.splitlines()
+    lines = _cell_lines(code)
     found: int | None = None
     for match in _CELL_FRAME.finditer(traceback_text):
         count, line_no = int(match.group(1)), int(match.group(2))

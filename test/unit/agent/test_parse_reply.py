@@ -45,3 +45,13 @@ def test_two_cells_are_an_error():
 
 def test_empty_cell_is_an_error():
     assert parse_reply("```python\n\n```").error == "empty_cell"
+
+
+def test_crlf_reply_cell_ends_at_its_closing_fence_and_keeps_its_lines():
+    parsed = parse_reply("Plan.\r\n```python\r\n\r\nx = 1\r\ny = x / 0\r\n```\r\nDone.\r\n")
+    assert parsed.code == "\r\nx = 1\r\ny = x / 0"
+    assert parsed.reasoning == "Plan.\nDone."
+
+
+def test_leading_blank_lines_of_a_cell_are_kept():
+    assert parse_reply("```python\n\n\nx = 1\n```").code == "\n\nx = 1"
