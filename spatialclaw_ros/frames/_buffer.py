@@ -12,6 +12,15 @@ out of the received buffer into pages of its own (:func:`~spatialclaw_ros.frames
 frames kept for minutes never fragment the heap that recycles the stream of dropped ones: the
 process's memory then follows the payload held.
 
+Complete frames only: a camera configured with paired streams (depth, labels) holds a new colour
+frame back until each of those streams has delivered its image for it, or until its pairing
+deadline (``pairing_wait_s`` after the colour frame arrived) has passed; only then does the frame
+become a key frame or the latest one, the only frames a snapshot ever sees. A frame completed
+by its deadline says so (``depth_expected`` without depth). A stream that has never delivered, or
+whose last message came more than ``max(1 s, 3 × pairing_wait_s)`` ago, is silent: frames stop
+waiting for it until its next message (a stream that is only late keeps its frames waiting, each
+at most its deadline). A newer frame that completes first supersedes the older ones still waiting.
+
 Convention: stamps are integer nanoseconds of the clock that stamps the images (ROS time, or
 simulation time); ``received_ns`` is this process's monotonic clock.
 """
@@ -39,6 +48,10 @@ from ._poses import PoseSource
 _NS = 1_000_000_000
 _MB = 1024 * 1024
 _PENDING_DEPTH = 8
+#: Most colour frames of one camera waiting for their paired images (the oldest is completed first).
+_WAITING_FRAMES = 16
+#: A paired stream with no message for this long (s), or for three pairing deadlines, is silent.
+_SILENT_AFTER_S = 1.0
 _RATE_SAMPLES = 64
 _INSTANCE_ID = re.compile(r"-?[0-9]+")
 _MAX_LABEL_NAME = 256
@@ -57,11 +70,15 @@ class CameraStats:
     """Diagnostics of one camera's colour, depth and label streams since the buffer was created.
 
     Every colour message received ends up counted once as ``rejected`` (bad message), ``dropped``
-    (superseded non-key frame), ``evicted`` (aged out or pushed out by the memory cap) or ``kept``
-    (held now): ``received == rejected + dropped + evicted + kept``. ``depth_kept`` and
+    (superseded non-key frame), ``evicted`` (aged out or pushed out by the memory cap), ``kept``
+    (held now, complete) or ``waiting`` (held now, waiting for its paired images):
+    ``received == rejected + dropped + evicted + kept + waiting``. ``depth_kept`` and
     ``labels_kept`` count the kept frames that have a paired depth or label image;
-    ``label_map_size`` is the number of names in the current label map (0: none received), and
-    ``label_maps_rejected`` counts malformed label maps (the previous map stays in use).
+    ``depth_missed`` and ``labels_missed`` count the frames completed by their pairing deadline
+    without it; ``depth_last_received_s`` is the monotonic time (s) of the last depth message
+    (None: never); ``label_map_size`` is the number of names in the current label map (0: none
+    received), and ``label_maps_rejected`` counts malformed label maps (the previous map stays
+    in use).
     """
 
     received: int
@@ -82,6 +99,10 @@ class CameraStats:
     labels_rejected: int = 0
     label_map_size: int = 0
     label_maps_rejected: int = 0
+    waiting: int = 0
+    depth_missed: int = 0
+    labels_missed: int = 0
+    depth_last_received_s: float | None = None
 
 
 class _Entry:
@@ -125,13 +146,35 @@ class _Entry:
             self.message = detach(self.message)
 
 
+class _PairedStream:
+    """What the buffer knows of one paired stream of a camera (guarded by the buffer's lock)."""
+
+    __slots__ = ("expected", "last_received_ns", "missed")
+
+    def __init__(self) -> None:
+        self.expected = False
+        self.last_received_ns: int | None = None
+        self.missed = 0
+
+    @property
+    def sending(self) -> bool:
+        """Expected, and has delivered at least once."""
+        return self.expected and self.last_received_ns is not None
+
+    def live(self, now_ns: int, silent_after_ns: int) -> bool:
+        """Sending, and its last message came at most ``silent_after_ns`` before ``now_ns``: frames wait."""
+        return self.sending and now_ns - self.last_received_ns <= silent_after_ns
+
+
 class _Camera:
     """Per-camera state, guarded by the buffer's lock."""
 
     def __init__(self) -> None:
         self.keyframes: deque[_Entry] = deque()
         self.latest: _Entry | None = None
+        self.waiting: deque[_Entry] = deque()
         self.pending: dict[Paired, deque[_Entry]] = {"depth": deque(), "labels": deque()}
+        self.streams: dict[Paired, _PairedStream] = {"depth": _PairedStream(), "labels": _PairedStream()}
         self.last_keyframe_ns: int | None = None
         self.newest_ns: int | None = None
         self.color_info: Any = None
@@ -147,8 +190,12 @@ class _Camera:
         self.last_error: str | None = None
 
     def frames(self) -> list[_Entry]:
-        """Kept colour frames, oldest first."""
+        """Kept (complete) colour frames, oldest first."""
         return [*self.keyframes, self.latest] if self.latest is not None else list(self.keyframes)
+
+    def held(self) -> list[_Entry]:
+        """Every colour frame held, complete or waiting, oldest first."""
+        return sorted([*self.frames(), *self.waiting], key=lambda entry: entry.stamp_ns)
 
 
 @dataclass(frozen=True)
@@ -211,6 +258,11 @@ def parse_label_map(text: str | None, camera: str) -> dict[int, str]:
     return label_map
 
 
+def _detach(entries: Iterable[_Entry]) -> None:
+    for entry in entries:
+        entry.detach()
+
+
 def _payload_size(message: Any) -> int:
     data = message.data
     return data.nbytes if isinstance(data, memoryview) else len(data)
@@ -226,10 +278,17 @@ class FrameBuffer:
         max_memory_mb: hard cap on the payload bytes held by all cameras together (MiB).
         depth_tolerance_s: largest stamp difference for pairing a depth or label image with a
             colour one.
+        pairing_wait_s: longest a colour frame waits for the images of its camera's paired
+            streams after it arrived (s, receive time); 0: never wait.
     """
 
     def __init__(
-        self, keyframe_hz: float, history_s: float, max_memory_mb: float, depth_tolerance_s: float = 0.02
+        self,
+        keyframe_hz: float,
+        history_s: float,
+        max_memory_mb: float,
+        depth_tolerance_s: float = 0.02,
+        pairing_wait_s: float = 0.1,
     ) -> None:
         if not keyframe_hz >= 0:
             raise ValueError(f"keyframe_hz must be >= 0, got {keyframe_hz}")
@@ -239,6 +298,8 @@ class FrameBuffer:
             raise ValueError(f"max_memory_mb must be a finite number > 0, got {max_memory_mb}")
         if not depth_tolerance_s >= 0:
             raise ValueError(f"depth_tolerance_s must be >= 0, got {depth_tolerance_s}")
+        if not (pairing_wait_s >= 0 and math.isfinite(pairing_wait_s)):
+            raise ValueError(f"pairing_wait_s must be a finite number >= 0, got {pairing_wait_s}")
         self.keyframe_hz = float(keyframe_hz)
         self.history_s = float(history_s)
         self.max_memory_mb = float(max_memory_mb)
@@ -248,6 +309,9 @@ class FrameBuffer:
         self._history_ns = int(history_s * _NS)
         self._cap_bytes = int(max_memory_mb * _MB)
         self._depth_tolerance_ns = int(depth_tolerance_s * _NS)
+        self.pairing_wait_s = float(pairing_wait_s)
+        self._pairing_wait_ns = int(pairing_wait_s * _NS)
+        self._silent_after_ns = int(max(_SILENT_AFTER_S, 3 * pairing_wait_s) * _NS)
         self._lock = threading.Lock()
         self._cameras: dict[str, _Camera] = {}
         self._total_bytes = 0
@@ -255,13 +319,24 @@ class FrameBuffer:
 
     # ----------------------------------------------------------------- configuration
 
-    def configure_camera(self, camera: str, T_color_depth: np.ndarray | None = None) -> None:
-        """Declare a camera; ``T_color_depth`` (4×4, depth optical → colour optical) enables reprojection."""
+    def configure_camera(
+        self, camera: str, T_color_depth: np.ndarray | None = None, paired: Iterable[Paired] = ()
+    ) -> None:
+        """Declare a camera.
+
+        Args:
+            camera: camera name.
+            T_color_depth: 4×4, depth optical → colour optical (m); enables depth reprojection.
+            paired: the streams (``"depth"``, ``"labels"``) the camera's colour frames wait for,
+                up to ``pairing_wait_s`` each, once the stream has delivered (see module docstring).
+        """
         with self._lock:
             state = self._cameras.setdefault(camera, _Camera())
             state.T_color_depth = (
                 None if T_color_depth is None else np.asarray(T_color_depth, dtype=np.float64)
             )
+            for stream, status in state.streams.items():
+                status.expected = stream in tuple(paired)
 
     def set_camera_info(self, camera: str, info: Any, stream: Literal["color", "depth"] = "color") -> None:
         """Record the latest ``sensor_msgs/CameraInfo`` (any object with ``k``, ``width``, ``height``)."""
@@ -350,15 +425,15 @@ class FrameBuffer:
                 )
                 return False
             accepted = (
-                self._insert_color(state, entry, kept)
+                self._insert_color(state, entry)
                 if stream == "color"
                 else self._insert_paired(state, entry, stream, kept)
             )
             if accepted:
+                self._settle(state, received_ns, kept)
                 self._enforce_cap()
         # Outside the lock: a snapshot taken meanwhile holds the received buffer, which stays valid.
-        for item in kept:
-            item.detach()
+        _detach(kept)
         return accepted
 
     def _reject(self, camera: str, stream: Stream, reason: str) -> None:
@@ -378,8 +453,8 @@ class FrameBuffer:
             state.labels_rejected += 1
         state.last_error = reason
 
-    def _insert_color(self, state: _Camera, entry: _Entry, kept: list[_Entry]) -> bool:
-        """Insert a colour frame; a new key frame and its paired images are appended to ``kept``."""
+    def _insert_color(self, state: _Camera, entry: _Entry) -> bool:
+        """Take a colour frame in: it waits for its paired images until :meth:`_settle` completes it."""
         if state.newest_ns is not None and entry.stamp_ns <= state.newest_ns:
             if state.newest_ns - entry.stamp_ns <= self._history_ns:
                 self._count_rejection(
@@ -387,10 +462,11 @@ class FrameBuffer:
                 )
                 return False
             # The clock went back by more than the history (simulation or bag restart): start afresh.
-            for old in state.frames():
+            for old in state.held():
                 self._forget(state, old)
                 state.evicted += 1
             state.keyframes.clear()
+            state.waiting.clear()
             state.latest = None
             state.last_keyframe_ns = None
         state.received += 1
@@ -398,6 +474,54 @@ class FrameBuffer:
         state.newest_ns = entry.stamp_ns
         self._claim_pending(state, entry, "depth")
         self._claim_pending(state, entry, "labels")
+        self._account(state, entry.total_bytes())
+        state.waiting.append(entry)
+        return True
+
+    def _complete(self, state: _Camera, entry: _Entry, now_ns: int) -> bool:
+        """Whether ``entry`` has every live paired stream's image, or its pairing deadline has passed."""
+        waited = now_ns - entry.received_ns >= self._pairing_wait_ns
+        return all(
+            waited or not status.live(now_ns, self._silent_after_ns) or entry.paired(stream) is not None
+            for stream, status in state.streams.items()
+        )
+
+    def _settle(self, state: _Camera, now_ns: int, kept: list[_Entry]) -> None:
+        """Move the complete waiting frames into the kept ones (see the module docstring).
+
+        The newest complete frame supersedes the frames still waiting before it; a new key frame
+        and its paired images are appended to ``kept``.
+        """
+        waiting = state.waiting
+        if len(waiting) > _WAITING_FRAMES:
+            # Too many waiting: the oldest is completed now, as if its deadline had passed.
+            now_ns = max(now_ns, waiting[-_WAITING_FRAMES - 1].received_ns + self._pairing_wait_ns)
+        newest = next(
+            (
+                position
+                for position in range(len(waiting) - 1, -1, -1)
+                if self._complete(state, waiting[position], now_ns)
+            ),
+            None,
+        )
+        if newest is None:
+            return
+        for _ in range(newest + 1):
+            entry = waiting.popleft()
+            if self._complete(state, entry, now_ns):
+                self._count_misses(state, entry, now_ns)
+                self._place(state, entry, kept)
+            else:
+                self._forget(state, entry)
+                state.dropped += 1
+
+    def _count_misses(self, state: _Camera, entry: _Entry, now_ns: int) -> None:
+        for stream, status in state.streams.items():
+            if status.live(now_ns, self._silent_after_ns) and entry.paired(stream) is None:
+                status.missed += 1
+
+    def _place(self, state: _Camera, entry: _Entry, kept: list[_Entry]) -> None:
+        """Make a complete frame a key frame or the latest one; evict what aged out behind it."""
         period = self._keyframe_period_ns
         is_keyframe = period is not None and (
             state.last_keyframe_ns is None or entry.stamp_ns - state.last_keyframe_ns >= period
@@ -412,12 +536,10 @@ class FrameBuffer:
             kept.extend(entry.with_paired())
         else:
             state.latest = entry
-        self._account(state, entry.total_bytes())
         horizon = entry.stamp_ns - self._history_ns
         while state.keyframes and state.keyframes[0].stamp_ns < horizon and state.keyframes[0] is not entry:
             self._forget(state, state.keyframes.popleft())
             state.evicted += 1
-        return True
 
     def _claim_pending(self, state: _Camera, entry: _Entry, stream: Paired) -> None:
         """Pair a new colour frame with the waiting depth or label image of nearest stamp."""
@@ -435,7 +557,7 @@ class FrameBuffer:
             entry.pair(stream, best)
 
     def _insert_paired(self, state: _Camera, entry: _Entry, stream: Paired, kept: list[_Entry]) -> bool:
-        """Attach a depth or label image to the kept colour frame of nearest stamp, else let it wait.
+        """Attach a depth or label image to the held colour frame of nearest stamp, else let it wait.
 
         One attached to a key frame is appended to ``kept``.
         """
@@ -443,8 +565,10 @@ class FrameBuffer:
             state.depth_received += 1
         else:
             state.labels_received += 1
+        status = state.streams[stream]
+        status.last_received_ns = entry.received_ns
         target: _Entry | None = None
-        for color in reversed(state.frames()):
+        for color in reversed(state.held()):
             gap = abs(color.stamp_ns - entry.stamp_ns)
             current = color.paired(stream)
             if gap <= self._depth_tolerance_ns and (
@@ -459,7 +583,7 @@ class FrameBuffer:
             if replaced is not None:
                 self._account(state, -replaced.nbytes)
             target.pair(stream, entry)
-            if target is not state.latest:
+            if target in state.keyframes:
                 kept.append(entry)
         else:
             pending = state.pending[stream]
@@ -486,6 +610,7 @@ class FrameBuffer:
                     state.pending["labels"][0] if state.pending["labels"] else None,
                     state.keyframes[0] if state.keyframes else None,
                     state.latest,
+                    state.waiting[0] if state.waiting else None,
                 ):
                     if candidate is not None and (
                         oldest is None or candidate.received_ns < oldest.received_ns
@@ -503,6 +628,8 @@ class FrameBuffer:
                 return
         if state.keyframes and state.keyframes[0] is entry:
             state.keyframes.popleft()
+        elif state.waiting and state.waiting[0] is entry:
+            state.waiting.popleft()
         else:
             state.latest = None
         self._forget(state, entry)
@@ -515,17 +642,31 @@ class FrameBuffer:
         """Payload bytes held by all cameras."""
         return self._total_bytes
 
-    def cameras_with_frames(self) -> set[str]:
-        """Names of the cameras that hold at least one colour frame."""
+    def cameras_with_frames(self, now_ns: int | None = None) -> set[str]:
+        """Names of the cameras that hold at least one complete colour frame (at monotonic ``now_ns``)."""
+        kept: list[_Entry] = []
         with self._lock:
-            return {
+            self._settle_all(now_ns, kept)
+            names = {
                 name for name, state in self._cameras.items() if state.keyframes or state.latest is not None
             }
+        _detach(kept)
+        return names
 
     def stats(self) -> dict[str, CameraStats]:
         """Per-camera counters, bytes held and receive rate (see :class:`CameraStats`)."""
+        kept: list[_Entry] = []
         with self._lock:
-            return {name: self._stats(state) for name, state in self._cameras.items()}
+            self._settle_all(None, kept)
+            stats = {name: self._stats(state) for name, state in self._cameras.items()}
+        _detach(kept)
+        return stats
+
+    def _settle_all(self, now_ns: int | None, kept: list[_Entry]) -> None:
+        now_ns = time.monotonic_ns() if now_ns is None else now_ns
+        for state in self._cameras.values():
+            if state.waiting:
+                self._settle(state, now_ns, kept)
 
     @staticmethod
     def _stats(state: _Camera) -> CameraStats:
@@ -551,14 +692,27 @@ class FrameBuffer:
             labels_rejected=state.labels_rejected,
             label_map_size=len(state.label_map),
             label_maps_rejected=state.label_maps_rejected,
+            waiting=len(state.waiting),
+            depth_missed=state.streams["depth"].missed,
+            labels_missed=state.streams["labels"].missed,
+            depth_last_received_s=(
+                None
+                if state.streams["depth"].last_received_ns is None
+                else state.streams["depth"].last_received_ns / _NS
+            ),
         )
 
-    def select(self, cameras: Sequence[str] | None, window_s: float, max_frames: int) -> list[SelectedFrame]:
+    def select(
+        self, cameras: Sequence[str] | None, window_s: float, max_frames: int, now_ns: int | None = None
+    ) -> list[SelectedFrame]:
         """Choose the frames of a snapshot, ordered by stamp (ties in camera order).
 
-        ``window_s == 0`` takes the latest frame of each camera; otherwise the frames whose stamp
-        lies within ``window_s`` of the newest stamp among the chosen cameras. ``max_frames`` is
-        shared evenly between the cameras; each camera's share is spread uniformly in time and
+        Only complete frames are chosen (see the module docstring), as they stand at the monotonic
+        time ``now_ns`` (now when omitted). ``window_s == 0`` takes the newest complete frame of
+        each camera, never one whose paired images may still arrive: it is at most
+        ``pairing_wait_s`` older than the newest received. Otherwise the frames whose stamp lies
+        within ``window_s`` of the newest complete stamp among the chosen cameras. ``max_frames``
+        is shared evenly between the cameras; each camera's share is spread uniformly in time and
         always includes its latest frame.
 
         Raises:
@@ -569,7 +723,22 @@ class FrameBuffer:
             raise ValueError(f"window_s must be >= 0, got {window_s}")
         if max_frames < 1:
             raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+        kept: list[_Entry] = []
+        try:
+            return self._select(cameras, window_s, max_frames, now_ns, kept)
+        finally:
+            _detach(kept)
+
+    def _select(
+        self,
+        cameras: Sequence[str] | None,
+        window_s: float,
+        max_frames: int,
+        now_ns: int | None,
+        kept: list[_Entry],
+    ) -> list[SelectedFrame]:
         with self._lock:
+            self._settle_all(now_ns, kept)
             names = (
                 list(self._cameras) if cameras is None or len(cameras) == 0 else list(dict.fromkeys(cameras))
             )
@@ -614,8 +783,13 @@ class FrameBuffer:
             T_color_depth=state.T_color_depth,
             labels_message=None if labels is None else labels.message,
             label_map=state.label_map,
-            serials=(entry.serial, 0 if depth is None else depth.serial, 0 if labels is None else labels.serial),
+            serials=(
+                entry.serial,
+                0 if depth is None else depth.serial,
+                0 if labels is None else labels.serial,
+            ),
             depth_stamp_ns=None if depth is None else depth.stamp_ns,
+            depth_expected=state.streams["depth"].sending,
         )
 
 

@@ -1,7 +1,9 @@
 """The ``spatial_agent`` lifecycle node: serves ``~/query`` and ``~/ask`` over the buffered camera frames.
 
 ``~/query`` and ``~/ask`` exist from start-up so that a planner can always reach the node; until it is
-configured they answer NO_DATA.
+active they answer NOT_READY, naming the lifecycle state (unconfigured, configuring, inactive, ...).
+Once active, a query for cameras without frames answers NO_DATA, naming each of their topics and how
+long since its last message. ``SpatialClawClient.wait_until_ready`` waits for the active state.
 
 Transitions:
     configure: reads the parameters; creates the frame buffer, the perception link, the warm kernel pool,
@@ -9,7 +11,7 @@ Transitions:
         perception service or sandbox never fails the transition: it is logged, shown on ``/diagnostics``,
         and the queries that need it answer MODEL_UNAVAILABLE, PERCEPTION_UNAVAILABLE or SANDBOX_ERROR.
     activate: subscribes to the cameras (ingest runs in its own callback group).
-    deactivate: unsubscribes; buffered frames are kept and queries still answer from them.
+    deactivate: unsubscribes; buffered frames are kept for the next activation; queries answer NOT_READY.
     cleanup: cancels the running queries and releases everything configure created.
 
 With ``autostart`` (the default) the node configures and activates itself at start-up.
@@ -122,6 +124,7 @@ class SpatialAgentNode(LifecycleNode):
         self._ingest_group = MutuallyExclusiveCallbackGroup()
         self._query_group = ReentrantCallbackGroup()
         self._session: _Session | None = None
+        self._lifecycle_state = "unconfigured"
         self.create_service(SpatialQueryService, "~/query", self._on_query, callback_group=self._query_group)
         self._action_server = ActionServer(
             self,
@@ -134,6 +137,11 @@ class SpatialAgentNode(LifecycleNode):
         )
 
     @property
+    def lifecycle_state(self) -> str:
+        """The lifecycle state as its label: unconfigured, configuring, inactive, activating, active, ..."""
+        return self._lifecycle_state
+
+    @property
     def autostart(self) -> bool:
         """Whether the node configures and activates itself at start-up."""
         return bool(self.get_parameter("autostart").value)
@@ -142,11 +150,20 @@ class SpatialAgentNode(LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Read parameters; create buffer, perception link, kernel pool, agent and publishers."""
+        self._lifecycle_state = "configuring"
+        result = self._configure()
+        self._lifecycle_state = "inactive" if result == TransitionCallbackReturn.SUCCESS else "unconfigured"
+        return result
+
+    def _configure(self) -> TransitionCallbackReturn:
         try:
             params = read_parameters(self)
             declare_ingest_parameters(self, params.cameras)
             buffer = FrameBuffer(
-                keyframe_hz=params.keyframe_hz, history_s=params.history_s, max_memory_mb=params.max_memory_mb
+                keyframe_hz=params.keyframe_hz,
+                history_s=params.history_s,
+                max_memory_mb=params.max_memory_mb,
+                pairing_wait_s=params.pairing_wait_s,
             )
             ingest = CameraIngest(self, buffer, params.cameras, self._ingest_group)
         except ValueError as error:
@@ -190,8 +207,9 @@ class SpatialAgentNode(LifecycleNode):
                         max_steps=params.max_steps,
                         sandbox_off=params.sandbox_mode == "off",
                         points_stride=params.points_stride if params.publish_points else None,
+                        depth_required=ingest.depth_required,
                     ),
-                    waiting_topics=ingest.waiting_topics,
+                    topic_ages=ingest.topic_ages,
                     clock=self.get_clock(),
                     logger=self.get_logger(),
                 ),
@@ -217,24 +235,34 @@ class SpatialAgentNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe to the cameras."""
         assert self._session is not None
+        self._lifecycle_state = "activating"
         self._session.ingest.start()
+        result = super().on_activate(state)
+        self._lifecycle_state = "active" if result == TransitionCallbackReturn.SUCCESS else "inactive"
         self.get_logger().info(f"active: waiting for {', '.join(self._session.ingest.waiting_topics())}")
-        return super().on_activate(state)
+        return result
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Unsubscribe from the cameras; buffered frames stay."""
+        self._lifecycle_state = "deactivating"
         if self._session is not None:
             self._session.ingest.stop()
-        return super().on_deactivate(state)
+        result = super().on_deactivate(state)
+        self._lifecycle_state = "inactive"
+        return result
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Cancel the running queries and release everything configure created."""
+        self._lifecycle_state = "cleaning up"
         self._release()
+        self._lifecycle_state = "unconfigured"
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Release everything, whatever the state."""
+        self._lifecycle_state = "shutting down"
         self._release()
+        self._lifecycle_state = "finalized"
         return TransitionCallbackReturn.SUCCESS
 
     def _open_perception(self, params: AgentParameters) -> tuple[PerceptionLink | None, Reachability]:
@@ -354,9 +382,9 @@ class SpatialAgentNode(LifecycleNode):
         return response
 
     async def _answer_query(self, request, query_id: str, started: float) -> SpatialAnswer:
-        session = self._session
+        session = self._active_session()
         if session is None:
-            return self._not_configured(request, query_id, started)
+            return self._not_ready(request, query_id, started)
         problem = request_problem(request)
         if problem is not None:
             return self._error(request, query_id, started, SpatialAnswer.INVALID_QUERY, problem)
@@ -372,9 +400,13 @@ class SpatialAgentNode(LifecycleNode):
             session, request, query_id, started, progress=None, cancel=CancelToken()
         )
 
+    def _active_session(self) -> _Session | None:
+        """The session while the node is active; None before, while it is inactive, and after."""
+        return self._session if self._lifecycle_state == "active" else None
+
     def _on_goal(self, goal_request) -> GoalResponse:
-        """Accept a goal while a query slot is free (unconfigured: accept, and answer NO_DATA)."""
-        session = self._session
+        """Accept a goal while a query slot is free (not active: accept, and answer NOT_READY)."""
+        session = self._active_session()
         if session is not None and session.slots.in_use >= session.slots.limit:
             self.get_logger().warning(
                 f"goal rejected: {session.slots.limit} queries already running (max_concurrent_queries)"
@@ -397,10 +429,10 @@ class SpatialAgentNode(LifecycleNode):
         started = time.monotonic()
         query_id = new_query_id()
         request = goal_handle.request
-        session = self._session
+        session = self._active_session()
         try:
             if session is None:
-                answer = self._not_configured(request, query_id, started)
+                answer = self._not_ready(request, query_id, started)
             elif not session.slots.try_acquire():
                 message = f"{session.slots.limit} queries already running (max_concurrent_queries)"
                 answer = self._error(request, query_id, started, SpatialAnswer.AGENT_FAILED, message)
@@ -498,9 +530,10 @@ class SpatialAgentNode(LifecycleNode):
             clock=self.get_clock(),
         )
 
-    def _not_configured(self, request, query_id: str, started: float) -> SpatialAnswer:
-        message = "the node is not configured: no cameras are subscribed"
-        return self._error(request, query_id, started, SpatialAnswer.NO_DATA, message)
+    def _not_ready(self, request, query_id: str, started: float) -> SpatialAnswer:
+        state = self._lifecycle_state
+        message = f"the node is not active yet: its lifecycle state is {state!r}"
+        return self._error(request, query_id, started, SpatialAnswer.NOT_READY, message)
 
     # Outputs ---------------------------------------------------------------------------------------
 
@@ -542,6 +575,9 @@ class SpatialAgentNode(LifecycleNode):
             sandbox_error=kernels_detail,
             queries_running=session.slots.in_use,
             max_queries=params.max_concurrent_queries,
+            lifecycle_state=self._lifecycle_state,
+            topic_ages={name: session.ingest.topic_ages([name]) for name in params.cameras},
+            depth_required=session.ingest.depth_required,
         )
         stamp = self.get_clock().now().to_msg()
         session.outputs["diagnostics"].publish(

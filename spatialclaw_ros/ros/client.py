@@ -16,11 +16,14 @@ The client owns a node that a background thread spins, so every call may block t
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import rclpy
 from action_msgs.msg import GoalStatus
+from lifecycle_msgs.msg import State, TransitionEvent
+from lifecycle_msgs.srv import GetState
 from rclpy.action import ActionClient
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
@@ -29,6 +32,9 @@ from rclpy.task import Future
 from spatialclaw_ros.action import SpatialQuery as SpatialQueryAction
 from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.srv import SpatialQuery as SpatialQueryService
+
+#: Seconds between two lifecycle state requests while waiting for the agent to become active.
+_STATE_RECHECK_S = 1.0
 
 FeedbackCallback = Callable[[SpatialQueryAction.Feedback], None]
 
@@ -75,6 +81,9 @@ class SpatialClawClient:
     ) -> None:
         self._node = rclpy.create_node(node_name, context=context)
         self._query_client = self._node.create_client(SpatialQueryService, f"{agent}/query")
+        self._state_client = self._node.create_client(GetState, f"{agent}/get_state")
+        self._active = threading.Event()
+        self._node.create_subscription(TransitionEvent, f"{agent}/transition_event", self._on_transition, 10)
         self._action_name = f"{agent}/ask"
         self._ask_client = ActionClient(self._node, SpatialQueryAction, self._action_name)
         self._executor = SingleThreadedExecutor(context=context)
@@ -86,16 +95,50 @@ class SpatialClawClient:
         self._feedback: SpatialQueryAction.Feedback | None = None
 
     def wait_until_ready(self, timeout_s: float = 30.0) -> None:
-        """Block until the agent's service and action server are reachable.
+        """Block until the agent is active and its service and action server are reachable.
 
-        Raises AgentUnavailableError naming what did not appear.
+        Active is the lifecycle state in which queries are answered (before it they answer
+        NOT_READY). The wait follows the node's transition events, and asks its state every second.
+
+        Raises:
+            AgentUnavailableError: naming what did not happen within ``timeout_s`` seconds.
         """
-        if not self._query_client.wait_for_service(timeout_sec=timeout_s):
+        deadline = time.monotonic() + timeout_s
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
+        if not self._query_client.wait_for_service(timeout_sec=left()):
             raise AgentUnavailableError(
                 f"service {self._query_client.srv_name} did not appear in {timeout_s} s"
             )
-        if not self._ask_client.wait_for_server(timeout_sec=timeout_s):
+        if not self._ask_client.wait_for_server(timeout_sec=left()):
             raise AgentUnavailableError(f"action server {self._action_name} did not appear")
+        if not self._state_client.wait_for_service(timeout_sec=left()):
+            raise AgentUnavailableError(f"service {self._state_client.srv_name} did not appear")
+        label = "unknown"
+        while True:
+            # The state is asked again now and then: a transition event sent before this client's
+            # subscription was matched never arrives.
+            self._active.clear()
+            try:
+                reply = _wait(self._state_client.call_async(GetState.Request()), left(), "lifecycle state")
+            except TimeoutError:
+                break
+            label = reply.current_state.label
+            if reply.current_state.id == State.PRIMARY_STATE_ACTIVE or self._active.wait(
+                min(_STATE_RECHECK_S, left())
+            ):
+                return
+            if left() <= 0.0:
+                break
+        raise AgentUnavailableError(
+            f"the agent did not become active within {timeout_s} s (its state was {label!r})"
+        )
+
+    def _on_transition(self, event: TransitionEvent) -> None:
+        if event.goal_state.id == State.PRIMARY_STATE_ACTIVE:
+            self._active.set()
 
     def query(
         self, question: str, options: QueryOptions | None = None, wait_s: float = 600.0, **fields

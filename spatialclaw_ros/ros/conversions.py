@@ -18,8 +18,9 @@ from nav_msgs.msg import Path
 from std_msgs.msg import Header
 
 from spatialclaw_ros.agent import MeasurementResult, ObjectResult, QueryOutcome, TrajectoryResult
+from spatialclaw_ros.frames import SnapshotFrame
 from spatialclaw_ros.geometry import matrix_to_quat, quat_to_matrix, transform_points
-from spatialclaw_ros.msg import Measurement, SpatialAnswer, SpatialObject, Trajectory
+from spatialclaw_ros.msg import Measurement, SourceFrame, SpatialAnswer, SpatialObject, Trajectory
 
 MEASUREMENT_TYPE_CODES = {
     "distance": Measurement.DISTANCE,
@@ -38,6 +39,26 @@ def seconds_to_time(stamp_s: float) -> Time:
     """``builtin_interfaces/Time`` from seconds (rounded to the nanosecond)."""
     nanoseconds = round(stamp_s * 1e9)
     return Time(sec=nanoseconds // 1_000_000_000, nanosec=nanoseconds % 1_000_000_000)
+
+
+def nanoseconds_to_time(stamp_ns: int) -> Time:
+    """``builtin_interfaces/Time`` from integer nanoseconds."""
+    return Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
+
+
+def source_frame(frame: SnapshotFrame) -> SourceFrame:
+    """What an answer says of one snapshot frame: camera, stamp, and where its depth came from.
+
+    ``depth_offset_s`` is the depth stamp minus the colour stamp (s), NaN when the frame has no depth.
+    """
+    has_depth = frame.depth is not None and frame.depth_stamp_ns is not None
+    return SourceFrame(
+        camera=frame.camera,
+        stamp=nanoseconds_to_time(frame.stamp_ns),
+        depth_source="sensor" if has_depth else "",
+        depth_offset_s=(frame.depth_stamp_ns - frame.stamp_ns) / 1e9 if has_depth else math.nan,
+        depth_missing=frame.depth is None and frame.depth_expected,
+    )
 
 
 def fill_answer(answer: SpatialAnswer, outcome: QueryOutcome, *, T_target_world: np.ndarray) -> SpatialAnswer:

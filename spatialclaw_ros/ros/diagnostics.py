@@ -6,8 +6,8 @@ per concern, named ``<node name>: <concern>`` as diagnostic_updater would.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
@@ -39,11 +39,24 @@ class NodeHealth:
     sandbox_error: str
     queries_running: int
     max_queries: int
+    lifecycle_state: str = "active"
+    topic_ages: Mapping[str, Sequence[tuple[str, float | None]]] = field(default_factory=dict)
+    depth_required: tuple[str, ...] = ()
 
 
 def diagnostic_array(health: NodeHealth, node_name: str, hardware_id: str, stamp) -> DiagnosticArray:
     """The ``DiagnosticArray`` of ``health``, stamped ``stamp`` (``builtin_interfaces/Time``)."""
-    statuses = [_camera_status(node_name, name, health.cameras.get(name)) for name in health.expected_cameras]
+    statuses = [_lifecycle_status(node_name, health.lifecycle_state)]
+    statuses += [
+        _camera_status(
+            node_name,
+            name,
+            health.cameras.get(name),
+            health.topic_ages.get(name, ()),
+            depth_required=name in health.depth_required,
+        )
+        for name in health.expected_cameras
+    ]
     statuses += [
         _buffer_status(node_name, health),
         _reachability_status(node_name, "vlm", health.vlm, unreachable_level=WARN),
@@ -62,27 +75,67 @@ def _values(**values: object) -> list[KeyValue]:
     return [KeyValue(key=key, value=str(value)) for key, value in values.items()]
 
 
-def _camera_status(node_name: str, camera: str, stats: CameraStats | None) -> DiagnosticStatus:
+def topic_silence(ages: Sequence[tuple[str, float | None]]) -> str:
+    """``topic (never), topic (last message 3.2 s ago), ...`` of (topic, seconds since its last message)."""
+    return ", ".join(
+        f"{topic} ({'never' if age_s is None else f'last message {age_s:.1f} s ago'})"
+        for topic, age_s in ages
+    )
+
+
+def _lifecycle_status(node_name: str, state: str) -> DiagnosticStatus:
+    return DiagnosticStatus(
+        level=OK if state == "active" else WARN,
+        name=f"{node_name}: lifecycle",
+        message=state if state == "active" else f"{state}: queries answer NOT_READY",
+        values=_values(state=state),
+    )
+
+
+def _camera_status(
+    node_name: str,
+    camera: str,
+    stats: CameraStats | None,
+    topic_ages: Sequence[tuple[str, float | None]],
+    *,
+    depth_required: bool,
+) -> DiagnosticStatus:
     name = f"{node_name}: camera {camera}"
+    ages = [
+        KeyValue(key=f"age_s {topic}", value="never" if age_s is None else f"{age_s:.2f}")
+        for topic, age_s in topic_ages
+    ]
     if stats is None or stats.received == 0:
-        return DiagnosticStatus(level=WARN, name=name, message="no frames received yet")
+        listed = topic_silence(topic_ages)
+        message = "no frames received yet" + (f"; topics: {listed}" if listed else "")
+        return DiagnosticStatus(level=WARN, name=name, message=message, values=ages)
     level, message = OK, f"{stats.rate_hz:.1f} Hz"
     if stats.rejected:
         level, message = WARN, f"{stats.rate_hz:.1f} Hz, {stats.rejected} rejected: {stats.last_error}"
     elif not stats.camera_info:
         level, message = WARN, f"{stats.rate_hz:.1f} Hz, no camera_info yet"
+    elif depth_required and stats.depth_received == 0:
+        level, message = WARN, f"{stats.rate_hz:.1f} Hz, depth required but none received yet"
+    elif depth_required and stats.depth_kept < stats.kept:
+        level = WARN
+        lacking = stats.kept - stats.depth_kept
+        message = f"{stats.rate_hz:.1f} Hz, depth required but {lacking} kept frames lack it"
     return DiagnosticStatus(
         level=level,
         name=name,
         message=message,
-        values=_values(
+        values=ages
+        + _values(
             rate_hz=f"{stats.rate_hz:.2f}",
             received=stats.received,
             kept=stats.kept,
             dropped=stats.dropped,
             evicted=stats.evicted,
             rejected=stats.rejected,
+            waiting=stats.waiting,
             depth_received=stats.depth_received,
+            depth_kept=stats.depth_kept,
+            depth_missed=stats.depth_missed,
             depth_rejected=stats.depth_rejected,
             labels_received=stats.labels_received,
             labels_rejected=stats.labels_rejected,

@@ -6,9 +6,11 @@ Per camera NAME (relative names, remappable; sensor-data QoS, overridable per to
 - ``NAME/image_raw`` (``sensor_msgs/Image``), or ``NAME/image_raw/compressed``
   (``CompressedImage``) when ``NAME.compressed`` is true;
 - ``NAME/camera_info``;
-- with ``NAME.depth``: ``NAME/depth/image_raw`` (``16UC1``/``32FC1``), or
+- unless ``NAME.depth`` is ``false``: ``NAME/depth/image_raw`` (``16UC1``/``32FC1``), or
   ``NAME/depth/image_raw/compressedDepth`` when ``NAME.depth_compressed`` is true, and
-  ``NAME/depth/camera_info``;
+  ``NAME/depth/camera_info``. ``auto`` (default): frames carry depth once depth messages arrive;
+  ``true``: depth is required (diagnostics warn while none arrives, answers say when frames lack
+  it); the colour frames of a camera whose depth is sending wait for it (``buffer.pairing_wait_s``);
 - with ``NAME.labels``: ``NAME/labels/image_raw`` (a simulator's instance-label image,
   ``mono8``/``mono16``/``16UC1``/``32SC1``, same size and stamps as the colour image) and
   ``NAME/labels/map`` (``std_msgs/String`` JSON ``{"id": "name"}``, latched: reliable,
@@ -32,6 +34,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import importlib.util
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +63,7 @@ from spatialclaw_ros.frames import (
 )
 
 POSE_SOURCES = ("auto", "tf", "topic", "none")
+DEPTH_MODES = ("auto", "true", "false")
 POSE_TYPES = ("odometry", "pose_stamped")
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -71,11 +75,15 @@ _NS = 1_000_000_000
 
 @dataclass(frozen=True)
 class _Spec:
-    """One ingest parameter: name, default (or type for arrays without a default), description."""
+    """One ingest parameter: name, default (or type for arrays without a default), description.
+
+    ``dynamic``: the value may be of more than one type (``NAME.depth`` takes a bool or a string).
+    """
 
     name: str
     default: Any
     description: str
+    dynamic: bool = False
 
 
 def _camera_specs(camera: str) -> tuple[_Spec, ...]:
@@ -84,7 +92,12 @@ def _camera_specs(camera: str) -> tuple[_Spec, ...]:
             f"{camera}.compressed", False, f"Subscribe to {camera}/image_raw/compressed instead of image_raw."
         ),
         _Spec(
-            f"{camera}.depth", False, f"Subscribe to {camera}/depth/image_raw and {camera}/depth/camera_info."
+            f"{camera}.depth",
+            "auto",
+            f"Depth from {camera}/depth/image_raw and {camera}/depth/camera_info: auto (subscribe; frames "
+            "carry depth once it arrives), true (required: warned about while missing) or false (never "
+            "subscribe).",
+            dynamic=True,
         ),
         _Spec(
             f"{camera}.depth_compressed",
@@ -137,8 +150,25 @@ def declare_ingest_parameters(node: Node, cameras: Sequence[str] | None = None) 
     for spec in specs:
         if not node.has_parameter(spec.name):
             node.declare_parameter(
-                spec.name, spec.default, ParameterDescriptor(name=spec.name, description=spec.description)
+                spec.name,
+                spec.default,
+                ParameterDescriptor(
+                    name=spec.name, description=spec.description, dynamic_typing=spec.dynamic
+                ),
             )
+
+
+def depth_mode(value: Any, name: str) -> str:
+    """``auto``, ``true`` or ``false`` of a ``NAME.depth`` value (a bool or one of those strings).
+
+    Raises:
+        ValueError: any other value.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.strip().lower() in DEPTH_MODES:
+        return value.strip().lower()
+    raise ValueError(f"{name} must be auto, true or false, got {value!r}")
 
 
 def _tune_allocator() -> None:
@@ -224,7 +254,7 @@ def _latched_qos() -> QoSProfile:
 class _CameraConfig:
     name: str
     compressed: bool
-    depth: bool
+    depth: str
     depth_compressed: bool
     labels: bool
     T_body_camera: np.ndarray | None
@@ -261,9 +291,14 @@ class CameraIngest:
         self._world_frame = str(node.get_parameter("pose.world_frame").value)
         self._track = PoseTrack(history_s=buffer.history_s + _TF_MARGIN_S)
         for camera in self._cameras:
-            buffer.configure_camera(camera.name, T_color_depth=camera.T_color_depth)
+            paired = [
+                stream
+                for stream, wanted in (("depth", camera.depth != "false"), ("labels", camera.labels))
+                if wanted
+            ]
+            buffer.configure_camera(camera.name, T_color_depth=camera.T_color_depth, paired=paired)
         self._subscriptions: dict[str, Subscription[Any]] = {}
-        self._seen: set[str] = set()
+        self._last_message: dict[str, float] = {}
         self._tf: TfPoseSource | None = None
 
     def _read_camera(self, name: str) -> _CameraConfig:
@@ -277,7 +312,7 @@ class CameraIngest:
         return _CameraConfig(
             name=name,
             compressed=bool(node.get_parameter(f"{name}.compressed").value),
-            depth=bool(node.get_parameter(f"{name}.depth").value),
+            depth=depth_mode(node.get_parameter(f"{name}.depth").value, f"{name}.depth"),
             depth_compressed=bool(node.get_parameter(f"{name}.depth_compressed").value),
             labels=bool(node.get_parameter(f"{name}.labels").value),
             T_body_camera=transform("T_body_camera"),
@@ -308,7 +343,7 @@ class CameraIngest:
         if self._subscriptions:
             return
         _tune_allocator()
-        self._seen.clear()
+        self._last_message.clear()
         for camera in self._cameras:
             self._subscribe_camera(camera)
         pose_source: PoseSource | None = None
@@ -329,17 +364,32 @@ class CameraIngest:
         if self._tf is not None:
             self._tf.close()
 
+    @property
+    def depth_required(self) -> tuple[str, ...]:
+        """The cameras whose ``NAME.depth`` is ``true``."""
+        return tuple(camera.name for camera in self._cameras if camera.depth == "true")
+
     def waiting_topics(self, cameras: Sequence[str] | None = None) -> list[str]:
         """Resolved names of the subscribed topics that have not delivered a message yet.
 
         With ``cameras``, only those cameras' topics (the pose topic belongs to no camera).
         """
+        return [topic for topic, age_s in self.topic_ages(cameras) if age_s is None]
+
+    def topic_ages(self, cameras: Sequence[str] | None = None) -> list[tuple[str, float | None]]:
+        """Each subscribed topic's resolved name and the seconds since its last message (None: never).
+
+        With ``cameras``, only those cameras' topics (the pose topic belongs to no camera).
+        """
         prefixes = None if cameras is None else tuple(f"{name}/" for name in cameras)
-        return [
-            subscription.topic_name
-            for topic, subscription in self._subscriptions.items()
-            if topic not in self._seen and (prefixes is None or topic.startswith(prefixes))
-        ]
+        now = time.monotonic()
+        ages: list[tuple[str, float | None]] = []
+        for topic, subscription in self._subscriptions.items():
+            if prefixes is not None and not topic.startswith(prefixes):
+                continue
+            last = self._last_message.get(topic)
+            ages.append((subscription.topic_name, None if last is None else now - last))
+        return ages
 
     def _subscribe(
         self,
@@ -349,11 +399,11 @@ class CameraIngest:
         raw: bool,
         qos: QoSProfile | None = None,
     ) -> None:
-        seen = self._seen
+        last_message = self._last_message
 
         def on_message(message: Any) -> None:
             callback(message)
-            seen.add(topic)
+            last_message[topic] = time.monotonic()
 
         self._subscriptions[topic] = self._node.create_subscription(
             msg_type,
@@ -392,7 +442,7 @@ class CameraIngest:
                 raw=False,
                 qos=_latched_qos(),
             )
-        if not camera.depth:
+        if camera.depth == "false":
             return
         if camera.depth_compressed:
             self._subscribe(

@@ -181,6 +181,14 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         float_range=(16.0, 65536.0),
     ),
     ParameterSpec(
+        "buffer.pairing_wait_s",
+        0.1,
+        "Longest a colour frame waits for its depth and label images, seconds after it arrived; only "
+        "complete frames reach queries. Streams that never delivered, or sent nothing for max(1 s, "
+        "3 × this), are not waited for until their next message.",
+        float_range=(0.0, 2.0),
+    ),
+    ParameterSpec(
         "max_concurrent_queries",
         2,
         "Queries run at once; further action goals are rejected, service calls wait for a slot within "
@@ -262,6 +270,7 @@ class AgentParameters:
     keyframe_hz: float
     history_s: float
     max_memory_mb: float
+    pairing_wait_s: float
     max_concurrent_queries: int
     perception_url: str
     perception_segmenter: str
@@ -327,6 +336,7 @@ def read_parameters(node: Node) -> AgentParameters:
         keyframe_hz=values["buffer.keyframe_hz"],
         history_s=values["buffer.history_s"],
         max_memory_mb=values["buffer.max_memory_mb"],
+        pairing_wait_s=values["buffer.pairing_wait_s"],
         max_concurrent_queries=values["max_concurrent_queries"],
         perception_url=values["perception.url"],
         perception_segmenter=values["perception.segmenter"],

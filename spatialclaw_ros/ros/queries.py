@@ -16,10 +16,11 @@ from rclpy.clock import Clock
 from rclpy.impl.rcutils_logger import RcutilsLogger
 
 from spatialclaw_ros.agent import Agent, CancelToken, Progress, ProgressCallback, QueryOutcome, QueryRequest
-from spatialclaw_ros.frames import FrameBuffer, FrameDecodeError, NoFramesError, write_snapshot
+from spatialclaw_ros.frames import FrameBuffer, FrameDecodeError, NoFramesError, SnapshotIndex, write_snapshot
 from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.ros.answers import error_answer, request_problem, seconds_to_duration
-from spatialclaw_ros.ros.conversions import fill_answer
+from spatialclaw_ros.ros.conversions import fill_answer, source_frame
+from spatialclaw_ros.ros.diagnostics import topic_silence
 from spatialclaw_ros.ros.pointcloud import snapshot_points
 from spatialclaw_ros.sandbox import KernelPool, SandboxError
 
@@ -87,6 +88,7 @@ class QueryDefaults:
     max_steps: int
     sandbox_off: bool
     points_stride: int | None
+    depth_required: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class QueryRunner:
         pool_error: str,
         agent: Agent,
         defaults: QueryDefaults,
-        waiting_topics: Callable[[Sequence[str]], Sequence[str]],
+        topic_ages: Callable[[Sequence[str]], Sequence[tuple[str, float | None]]],
         clock: Clock,
         logger: RcutilsLogger,
     ) -> None:
@@ -121,7 +123,7 @@ class QueryRunner:
         self._pool_error = pool_error
         self._agent = agent
         self._defaults = defaults
-        self._waiting_topics = waiting_topics
+        self._topic_ages = topic_ages
         self._clock = clock
         self._logger = logger
 
@@ -180,13 +182,9 @@ class QueryRunner:
             )
         cameras = tuple(request.cameras) or self._defaults.cameras
         if not self._buffer.cameras_with_frames() & set(cameras):
-            waiting = self._waiting_topics(cameras)
-            reason = (
-                f"waiting on topics: {', '.join(waiting)}"
-                if waiting
-                else "not subscribed to their topics (the node is not active)"
+            return failed(
+                SpatialAnswer.NO_DATA, f"no frames yet from cameras {list(cameras)}; {self._silence(cameras)}"
             )
-            return failed(SpatialAnswer.NO_DATA, f"no frames yet from cameras {list(cameras)}; {reason}")
         if self._pool is None:
             return failed(SpatialAnswer.SANDBOX_ERROR, f"the sandbox is unavailable: {self._pool_error}")
         if self._defaults.sandbox_off:
@@ -220,7 +218,7 @@ class QueryRunner:
                     target_frame=target_frame,
                 )
             except (NoFramesError, FrameDecodeError) as error:
-                return failed(SpatialAnswer.NO_DATA, str(error))
+                return failed(SpatialAnswer.NO_DATA, f"{error}; {self._silence(cameras)}")
             if target_frame and index.world_frame != target_frame:
                 reasons = "; ".join(index.errors) or "no camera pose in that frame"
                 return failed(
@@ -252,17 +250,40 @@ class QueryRunner:
             points = snapshot_points(kernel.snapshot_dir, stride) if stride and outcome.ok else None
         finally:
             kernel.close()
-        return QueryResult(self._answer(request, outcome, index.world_frame, started), outcome, points)
+        answer = self._answer(request, outcome, index, started)
+        return QueryResult(answer, outcome, points)
 
-    def _answer(self, request, outcome: QueryOutcome, frame_id: str, started: float) -> SpatialAnswer:
+    def _silence(self, cameras: Sequence[str]) -> str:
+        """Each of the cameras' topics and how long since its last message (or never)."""
+        ages = self._topic_ages(cameras)
+        if not ages:
+            return "not subscribed to their topics (the node is not active)"
+        return f"topics: {topic_silence(ages)}"
+
+    def _depth_warning(self, index: SnapshotIndex) -> str:
+        """Why the frames of cameras whose depth is required lack it; empty when none does."""
+        required = [frame for frame in index.frames if frame.camera in self._defaults.depth_required]
+        lacking = [frame for frame in required if frame.depth is None]
+        if not lacking:
+            return ""
+        cameras = sorted({frame.camera for frame in lacking})
+        return (
+            f"{len(lacking)} of {len(required)} frames of cameras {cameras} have no depth, although their "
+            f"depth is required (NAME.depth: true)"
+        )
+
+    def _answer(self, request, outcome: QueryOutcome, index: SnapshotIndex, started: float) -> SpatialAnswer:
         answer = SpatialAnswer()
         answer.header.stamp = self._clock.now().to_msg()
-        answer.header.frame_id = frame_id
+        answer.header.frame_id = index.world_frame
         answer.query_id = outcome.query_id
         answer.question = request.question
         answer.error_code = getattr(SpatialAnswer, outcome.error_code)
-        answer.error_message = outcome.error_message
+        answer.error_message = "; ".join(
+            part for part in (outcome.error_message, self._depth_warning(index)) if part
+        )
         fill_answer(answer, outcome, T_target_world=np.eye(4))
+        answer.source_frames = [source_frame(frame) for frame in index.frames]
         answer.elapsed = seconds_to_duration(time.monotonic() - started)
         return answer
 

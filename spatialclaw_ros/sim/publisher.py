@@ -2,7 +2,8 @@
 
 Per camera NAME (all names relative, remappable), at ``rate_hz``:
     ``NAME/image_raw`` (sensor_msgs/Image rgb8), ``NAME/camera_info``, ``NAME/depth/image_raw``
-    (16UC1 millimetres or 32FC1 metres), ``NAME/labels/image_raw`` (mono16 or 32SC1 instance ids),
+    (16UC1 millimetres or 32FC1 metres, registered to the colour image) with its
+    ``NAME/depth/camera_info``, ``NAME/labels/image_raw`` (mono16 or 32SC1 instance ids),
     ``NAME/pose`` (geometry_msgs/PoseStamped, T_world_camera in the world frame), all with the
     sensor-data QoS (overridable per topic through ``qos_overrides.<topic>.publisher.*``, e.g.
     reliable delivery of large images) and one stamp per tick; ``NAME/labels/map`` (std_msgs/String
@@ -11,6 +12,11 @@ Per camera NAME (all names relative, remappable), at ``rate_hz``:
 Image headers carry frame_id ``NAME`` + ``optical_frame_suffix`` and the node clock's stamp; scene
 time is the stamp minus the ground truth's ``time_origin_s``.
 
+A real depth camera's driver sends depth on its own topic, a little after (now and then before) the
+colour image of the same stamp, and loses some: ``depth.lag_min_s``/``depth.lag_max_s`` send each
+depth message a uniformly random delay after its colour image (a negative delay sends it first),
+and ``depth.drop_ratio`` leaves that share of depth messages unsent (seeded by ``scene.seed``).
+
 Run: ``ros2 run spatialclaw_ros sim_camera_publisher --ros-args -p cameras:="[front, left]"`` or
 ``python -m spatialclaw_ros.sim.publisher --ros-args ...``. SIGINT or SIGTERM stop it (exit status 0);
 invalid parameters stop it with exit status 2.
@@ -18,8 +24,12 @@ invalid parameters stop it with exit status 2.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,7 +59,7 @@ from spatialclaw_ros.sim._messages import (
     pose_message,
 )
 from spatialclaw_ros.sim._noise import DepthNoise, add_depth_noise
-from spatialclaw_ros.sim._render import SceneRenderer
+from spatialclaw_ros.sim._render import RenderedView, SceneRenderer
 from spatialclaw_ros.sim._scene import Scene
 
 NODE_NAME = "sim_camera_publisher"
@@ -80,6 +90,9 @@ PARAMETERS: dict[str, tuple[object, str]] = {
         "Depth encoding: 16UC1 (millimetres, 0 invalid) or 32FC1 (metres, NaN invalid).",
     ),
     "depth.noise": (False, "Apply the depth sensor noise model (seeded); off: exact depth."),
+    "depth.lag_min_s": (0.0, "Shortest delay of a depth message after its colour image, s (< 0: before it)."),
+    "depth.lag_max_s": (0.0, "Longest delay of a depth message after its colour image, s."),
+    "depth.drop_ratio": (0.0, "Share of depth messages never sent (0..1, seeded)."),
     "labels.enabled": (True, "Publish NAME/labels/image_raw and the latched NAME/labels/map."),
     "labels.encoding": ("mono16", "Instance label encoding: mono16 or 32SC1."),
 }
@@ -104,10 +117,20 @@ class PublisherSettings:
     depth_noise: bool
     labels_enabled: bool
     labels_encoding: str
+    depth_lag_min_s: float = 0.0
+    depth_lag_max_s: float = 0.0
+    depth_drop_ratio: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.rate_hz > 0.0:
             raise ValueError(f"rate_hz must be > 0, got {self.rate_hz}")
+        if not -1.0 / self.rate_hz < self.depth_lag_min_s <= self.depth_lag_max_s <= 1.0:
+            raise ValueError(
+                "depth.lag_min_s <= depth.lag_max_s must lie within (-1 / rate_hz, 1] s, got "
+                f"{self.depth_lag_min_s}, {self.depth_lag_max_s}"
+            )
+        if not 0.0 <= self.depth_drop_ratio <= 1.0:
+            raise ValueError(f"depth.drop_ratio must lie in [0, 1], got {self.depth_drop_ratio}")
         if self.depth_encoding not in DEPTH_ENCODINGS:
             raise ValueError(
                 f"depth.encoding must be one of {', '.join(DEPTH_ENCODINGS)}, got {self.depth_encoding!r}"
@@ -148,6 +171,7 @@ class _CameraOutputs:
         self.info = sensor(CameraInfo, f"{name}/camera_info")
         self.pose = sensor(PoseStamped, f"{name}/pose")
         self.depth = sensor(Image, f"{name}/depth/image_raw") if settings.depth_enabled else None
+        self.depth_info = sensor(CameraInfo, f"{name}/depth/camera_info") if settings.depth_enabled else None
         self.labels = None
         self.label_map = None
         if settings.labels_enabled:
@@ -155,10 +179,50 @@ class _CameraOutputs:
             self.label_map = node.create_publisher(String, f"{name}/labels/map", LATCHED_QOS)
 
 
+class _DelayedSender:
+    """Publishes messages at given monotonic times from a thread of its own (rclpy publish is thread-safe)."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[float, int, Publisher, object]] = []
+        self._order = itertools.count()
+        self._condition = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="delayed_sender", daemon=True)
+        self._thread.start()
+
+    def send_at(self, due_s: float, publisher: Publisher, message: object) -> None:
+        """Publish ``message`` on ``publisher`` at ``time.monotonic() == due_s`` (at once if past)."""
+        with self._condition:
+            heapq.heappush(self._queue, (due_s, next(self._order), publisher, message))
+            self._condition.notify()
+
+    def _run(self) -> None:
+        with self._condition:
+            while not self._closed:
+                if not self._queue:
+                    self._condition.wait()
+                    continue
+                wait_s = self._queue[0][0] - time.monotonic()
+                if wait_s > 0.0:
+                    self._condition.wait(wait_s)
+                    continue
+                _, _, publisher, message = heapq.heappop(self._queue)
+                publisher.publish(message)
+
+    def close(self) -> None:
+        """Stop; messages not yet due are not sent."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify()
+        self._thread.join(timeout=5.0)
+
+
 class SimCameraPublisher(Node):
     """Renders the scene for every camera at each tick and publishes images, depth, labels and poses."""
 
     def __init__(self, **kwargs) -> None:
+        # First: a node whose parameters are refused is still destroyed (by rclpy's shutdown).
+        self._delayed = _DelayedSender()
         super().__init__(NODE_NAME, **kwargs)
         for name, (default, description) in PARAMETERS.items():
             self.declare_parameter(
@@ -209,6 +273,9 @@ class SimCameraPublisher(Node):
             depth_noise=bool(value["depth.noise"]),
             labels_enabled=bool(value["labels.enabled"]),
             labels_encoding=str(value["labels.encoding"]),
+            depth_lag_min_s=float(value["depth.lag_min_s"]),
+            depth_lag_max_s=float(value["depth.lag_max_s"]),
+            depth_drop_ratio=float(value["depth.drop_ratio"]),
         )
 
     def _publish_all(self) -> None:
@@ -218,20 +285,50 @@ class SimCameraPublisher(Node):
         for index, (name, outputs) in enumerate(self._outputs.items()):
             view = self._renderer.render(name, t_s)
             header = Header(stamp=stamp, frame_id=self._frame_ids[name])
+            depth = None
+            if outputs.depth is not None:
+                depth = self._depth(view, index)
+            lag_s = self._depth_lag_s(index)
+            if depth is not None and lag_s is not None and lag_s < 0.0:
+                outputs.depth.publish(depth_message(depth, self.settings.depth_encoding, header))
+            image_sent_s = time.monotonic()
             outputs.image.publish(image_message(view.rgb, "rgb8", header))
-            outputs.info.publish(camera_info_message(self._scene.camera(name), header))
+            info = camera_info_message(self._scene.camera(name), header)
+            outputs.info.publish(info)
+            if outputs.depth_info is not None:
+                outputs.depth_info.publish(info)
             outputs.pose.publish(
                 pose_message(view.T_world_camera, Header(stamp=stamp, frame_id=self.settings.world_frame))
             )
-            if outputs.depth is not None:
-                depth = view.depth_m
-                if self._noise is not None:
-                    rng = np.random.default_rng([self.settings.seed, self._tick, index])
-                    depth = add_depth_noise(depth, view.incidence_cos, self._noise, rng)
-                outputs.depth.publish(depth_message(depth, self.settings.depth_encoding, header))
+            if depth is not None and lag_s is not None and lag_s >= 0.0:
+                message = depth_message(depth, self.settings.depth_encoding, header)
+                if lag_s == 0.0:
+                    outputs.depth.publish(message)
+                else:
+                    self._delayed.send_at(image_sent_s + lag_s, outputs.depth, message)
             if outputs.labels is not None:
                 outputs.labels.publish(labels_message(view.labels, self.settings.labels_encoding, header))
         self._tick += 1
+
+    def _depth(self, view: RenderedView, index: int) -> np.ndarray:
+        depth = view.depth_m
+        if self._noise is not None:
+            rng = np.random.default_rng([self.settings.seed, self._tick, index])
+            depth = add_depth_noise(depth, view.incidence_cos, self._noise, rng)
+        return depth
+
+    def _depth_lag_s(self, index: int) -> float | None:
+        """Delay of the camera's depth message after its image at the current tick, s; None: not sent."""
+        settings = self.settings
+        rng = np.random.default_rng([settings.seed, self._tick, index, 1])
+        dropped = rng.random() < settings.depth_drop_ratio
+        lag_s = float(rng.uniform(settings.depth_lag_min_s, settings.depth_lag_max_s))
+        return None if dropped else lag_s
+
+    def destroy_node(self) -> None:
+        """Stop the delayed sender, then destroy the node."""
+        self._delayed.close()
+        super().destroy_node()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -77,7 +77,7 @@ def captured(tmp_path_factory):
         with lock:
             published[stamp_ns] = np.array(decode_labels(message, CAMERA))
 
-    parameters = {f"{CAMERA}.labels": True, "pose.source": "none"}
+    parameters = {f"{CAMERA}.labels": True, f"{CAMERA}.depth": False, "pose.source": "none"}
     with support.ingest_node(NAMESPACE, [CAMERA], parameters) as (node, buffer, ingest):
         waiting = ingest.waiting_topics()
         node.create_subscription(Image, f"{CAMERA}/labels/image_raw", on_labels, qos_profile_sensor_data)

@@ -44,7 +44,8 @@ NEVER_DELIVERED = sorted(t for t in ALL_TOPICS if "/depth/" in t or t == "/inges
 @pytest.fixture(scope="module")
 def ingest():
     with support.ingest_node(
-        CONFIG["namespace"], ["front", "broken"], {"front.depth": True, RELIABLE: "reliable"}
+        # front: depth auto (the default) subscribes to the depth topics; broken: "false" never does.
+        CONFIG["namespace"], ["front", "broken"], {"broken.depth": "false", RELIABLE: "reliable"}
     ) as harness:
         yield harness
 

@@ -62,23 +62,28 @@ def test_transitions_subscribe_and_release_while_the_query_service_stays(manual_
     node = manual_node
     assert state_of(node) == State.PRIMARY_STATE_UNCONFIGURED
     unconfigured = ask(node)
-    assert unconfigured.error_code == SpatialAnswer.NO_DATA and "not configured" in unconfigured.error_message
+    assert unconfigured.error_code == SpatialAnswer.NOT_READY
+    assert "'unconfigured'" in unconfigured.error_message
 
     assert transition(node, Transition.TRANSITION_CONFIGURE)
     assert state_of(node) == State.PRIMARY_STATE_INACTIVE
     inactive = ask(node)
-    assert inactive.error_code == SpatialAnswer.NO_DATA and "not active" in inactive.error_message
+    assert inactive.error_code == SpatialAnswer.NOT_READY and "'inactive'" in inactive.error_message
 
     assert transition(node, Transition.TRANSITION_ACTIVATE)
     assert state_of(node) == State.PRIMARY_STATE_ACTIVE
     wait_until(
         lambda: node.count_subscribers("/lifecycle_test/front/image_raw") == 1, 10.0, "the subscription"
     )
+    active = ask(node)
+    assert active.error_code == SpatialAnswer.NO_DATA, "active, but no camera has sent anything"
+    assert "/lifecycle_test/front/image_raw (never)" in active.error_message
     assert transition(node, Transition.TRANSITION_DEACTIVATE)
     wait_until(lambda: node.count_subscribers("/lifecycle_test/front/image_raw") == 0, 10.0, "unsubscribing")
+    assert ask(node).error_code == SpatialAnswer.NOT_READY
     assert transition(node, Transition.TRANSITION_CLEANUP)
     assert state_of(node) == State.PRIMARY_STATE_UNCONFIGURED
-    assert "not configured" in ask(node).error_message
+    assert "'unconfigured'" in ask(node).error_message
 
 
 def test_diagnostics_report_cameras_kernels_and_services(manual_node):
@@ -90,6 +95,8 @@ def test_diagnostics_report_cameras_kernels_and_services(manual_node):
     statuses = {s.name: s for a in received for s in a.status if s.name.startswith(NODE)}
     camera = statuses[f"{NODE}: camera front"]
     assert camera.level == DiagnosticStatus.WARN and "no frames" in camera.message
+    lifecycle = statuses[f"{NODE}: lifecycle"]
+    assert lifecycle.level == DiagnosticStatus.WARN and "inactive" in lifecycle.message
     assert f"{NODE}: frame buffer" in statuses
     assert statuses[f"{NODE}: vlm"].level == DiagnosticStatus.WARN, "no VLM is served in this test"
     assert "of 1 warm" in statuses[f"{NODE}: kernels"].message

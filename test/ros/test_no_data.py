@@ -8,6 +8,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from spatialclaw_ros.action import SpatialQuery as SpatialQueryAction
 from spatialclaw_ros.msg import SpatialAnswer
+from spatialclaw_ros.ros.client import SpatialClawClient
 from spatialclaw_ros.srv import SpatialQuery as SpatialQueryService
 
 from support.ros_processes import installed_executable, ros_args, running
@@ -33,6 +34,13 @@ def agent_node():
 @pytest.fixture(scope="module")
 def client_node(agent_node):
     with spinning_node("no_data_client") as node:
+        planner = SpatialClawClient(
+            f"{NAMESPACE}/spatial_agent", node_name="no_data_planner", context=node.context
+        )
+        try:
+            planner.wait_until_ready(timeout_s=60.0)
+        finally:
+            planner.destroy()
         yield node
 
 
@@ -43,7 +51,8 @@ def test_service_answers_no_data_naming_the_topics(client_node):
     answer = wait_for_future(client.call_async(request), timeout_s=10.0).result
     assert answer.error_code == SpatialAnswer.NO_DATA
     for camera in CAMERAS:
-        assert f"{NAMESPACE}/{camera}/image_raw" in answer.error_message
+        assert f"{NAMESPACE}/{camera}/image_raw (never)" in answer.error_message
+        assert f"{NAMESPACE}/{camera}/depth/image_raw (never)" in answer.error_message, "depth is auto"
     assert answer.question == request.question
     assert answer.query_id
 
