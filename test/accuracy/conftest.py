@@ -55,6 +55,9 @@ KINDS = ("exact", "noisy")
 # Streams delivered reliably (both ends' qos_overrides): with the sensor-data QoS's best effort, Fast DDS
 # drops large images when a tick's burst of them overflows its shared-memory segment.
 RELIABLE_STREAMS = ("image_raw", "depth/image_raw", "labels/image_raw")
+# Depth on its own topic as a real depth camera sends it: each message up to 40 ms after its colour
+# image, now and then 10 ms before it. The agent must pair every frame all the same.
+DEPTH_LAG = {"depth.lag_min_s": -0.01, "depth.lag_max_s": 0.04}
 
 
 def _sim_settings() -> dict:
@@ -128,7 +131,7 @@ def _sim_spec(seed: int, kind: str) -> NodeSpec:
         # The demo's publisher settings under this node's own name, then this run's scene.
         parameters=(
             _sim_settings(),
-            {"scene.seed": seed, "cameras": names, "depth.noise": kind == "noisy"},
+            {"scene.seed": seed, "cameras": names, "depth.noise": kind == "noisy", **DEPTH_LAG},
             reliable(seed, (kind,), "publisher"),
         ),
         remappings=(
