@@ -6,6 +6,7 @@ through :mod:`spatialclaw_ros.runtime.frames`.
 """
 
 from ._buffer import CameraStats, FrameBuffer, SelectedFrame, parse_label_map
+from ._cache import SnapshotCache, attach_snapshot_cache, snapshot_cache
 from ._cdr import CompressedImageView, ImageView, detach, parse_compressed_image, parse_image
 from ._codecs import (
     COLOR_ENCODINGS,
@@ -53,9 +54,11 @@ __all__ = [
     "PoseSource",
     "PoseTrack",
     "SelectedFrame",
+    "SnapshotCache",
     "SnapshotFrame",
     "SnapshotIndex",
     "TopicPoseSource",
+    "attach_snapshot_cache",
     "check_compressed",
     "check_image",
     "compressed_kind",
@@ -76,6 +79,7 @@ __all__ = [
     "reproject_depth",
     "resample_depth",
     "rgb_to_compressed",
+    "snapshot_cache",
     "transform_from_parameter",
     "write_snapshot",
 ]

@@ -6,12 +6,19 @@ Layout of a snapshot directory (read by :mod:`spatialclaw_ros.runtime.frames` in
   ``label_maps`` (camera → ``{"id": "name"}``, only cameras that published a label map) and one
   record per frame (``index``, ``camera``, ``stamp_ns``, ``stamp_s``, ``frame_id``, ``width``,
   ``height``, ``image``, ``depth``, ``labels`` (relative .npy paths, ``depth`` and ``labels``
-  may be null), ``depth_registration``, ``K`` and ``T_world_camera`` (nested lists or null)).
-  It is written last, atomically, so a reader never sees a half-written snapshot.
+  may be null), ``depth_registration``, ``depth_stamp_ns`` (stamp of the paired depth message,
+  null without one), ``depth_expected`` (the camera sends depth: a frame without it lost its depth
+  image), ``K`` and ``T_world_camera`` (nested lists or null)). It is written last, atomically,
+  so a reader never sees a half-written snapshot. Version 1 still: ``depth_stamp_ns`` and
+  ``depth_expected`` were added as optional fields that older readers ignore.
 - ``images/NNNN.npy``: ``(H, W, 3)`` uint8 RGB.
 - ``depth/NNNN.npy``: ``(H, W)`` float32 metres, NaN invalid, registered to the colour image.
 - ``labels/NNNN.npy``: ``(H, W)`` integer instance ids (uint8, uint16 or int32 as published),
   pixel-aligned with the colour image; the camera's ``label_maps`` entry names them.
+
+The arrays are read-only files (mode 0444), hard links into the buffer's
+:class:`~spatialclaw_ros.frames.SnapshotCache` where the filesystem allows: a frame chosen by
+several queries is decoded and written once.
 
 Convention:
     - ``K`` is the 3×3 pinhole matrix of the colour image (pixels; centre of the top-left pixel
@@ -23,7 +30,9 @@ Convention:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import struct
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ._buffer import FrameBuffer, SelectedFrame
+from ._cache import CacheKey, MessageKey, Placement, SnapshotCache, snapshot_cache
 from ._codecs import (
     decode_color,
     decode_compressed_color,
@@ -49,6 +59,9 @@ FORMAT_NAME = "spatialclaw-snapshot"
 FORMAT_VERSION = 1
 _NS = 1_000_000_000
 _WRITERS = 4
+#: A selection that takes every complete frame the buffer holds (to find the cache's live entries).
+_ALL_WINDOW_S = 1e12
+_ALL_FRAMES = 1 << 31
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,12 @@ class SnapshotFrame:
 
 @dataclass(frozen=True)
 class SnapshotIndex:
-    """What :func:`write_snapshot` wrote: the directory, its frames and any per-frame problems."""
+    """What :func:`write_snapshot` wrote: the directory, its frames and any per-frame problems.
+
+    ``arrays_decoded`` counts the arrays this snapshot decoded (the others came from the cache),
+    ``arrays_linked`` those placed as hard links of cache files, ``arrays_copied`` those copied
+    from the cache because linking failed (the rest were written into the snapshot alone).
+    """
 
     directory: Path
     world_frame: str
@@ -92,6 +110,9 @@ class SnapshotIndex:
     errors: tuple[str, ...]
     write_s: float
     label_maps: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    arrays_decoded: int = 0
+    arrays_linked: int = 0
+    arrays_copied: int = 0
 
     @property
     def stamps_ns(self) -> tuple[int, ...]:
@@ -113,6 +134,7 @@ class _Decoded:
     depth_registration: str
     labels: str | None
     errors: list[str]
+    placed: list[tuple[Placement, bool]]
 
 
 def _intrinsics(info: Any, width: int, height: int, camera: str, field_name: str) -> np.ndarray:
@@ -189,13 +211,30 @@ def reproject_depth(
     return out.reshape(height, width).astype(np.float32)
 
 
+def _depth_transform(
+    frame: SelectedFrame, color_frame_id: str, pose_source: PoseSource | None
+) -> np.ndarray | None:
+    """``T_color_depth`` of a depth image in another optical frame (None: the same frame, or not known)."""
+    depth_frame_id = frame.depth_message.header.frame_id
+    if depth_frame_id == color_frame_id:
+        return None
+    if frame.T_color_depth is not None:
+        return frame.T_color_depth
+    if pose_source is None:
+        return None
+    try:
+        return pose_source.relative_transform(color_frame_id, depth_frame_id, frame.stamp_ns)
+    except PoseLookupError:
+        return None
+
+
 def _register_depth(
     frame: SelectedFrame,
     depth_m: np.ndarray,
     color_frame_id: str,
     shape: tuple[int, int],
     K_color: np.ndarray | None,
-    pose_source: PoseSource | None,
+    T_color_depth: np.ndarray | None,
 ) -> tuple[np.ndarray, str]:
     """Depth aligned pixel for pixel with the colour image, and how it was aligned.
 
@@ -214,12 +253,6 @@ def _register_depth(
     K_depth = _intrinsics(frame.depth_info, depth_m.shape[1], depth_m.shape[0], camera, "depth.camera_info")
     if depth_frame_id == color_frame_id:
         return resample_depth(depth_m, K_depth, K_color, shape), "resampled"
-    T_color_depth = frame.T_color_depth
-    if T_color_depth is None and pose_source is not None:
-        try:
-            T_color_depth = pose_source.relative_transform(color_frame_id, depth_frame_id, frame.stamp_ns)
-        except PoseLookupError:
-            T_color_depth = None
     if T_color_depth is None:
         raise FrameDecodeError(
             camera,
@@ -230,22 +263,41 @@ def _register_depth(
     return reproject_depth(depth_m, K_depth, K_color, T_color_depth, shape), "reprojected"
 
 
-def _save(path: Path, array: np.ndarray) -> None:
-    np.save(path, array, allow_pickle=False)
-    path.chmod(0o444)
+def _calibration(frame: SelectedFrame, T_color_depth: np.ndarray | None) -> str:
+    """Digest of what a depth registration uses besides the messages: the CameraInfos, ``T_color_depth``."""
+    digest = hashlib.blake2b(digest_size=8)
+    for info in (frame.color_info, frame.depth_info):
+        if info is None:
+            digest.update(b"-")
+        else:
+            digest.update(struct.pack("<qq", int(info.width), int(info.height)))
+            digest.update(np.asarray(info.k, dtype=np.float64).tobytes())
+    if T_color_depth is not None:
+        digest.update(np.asarray(T_color_depth, dtype=np.float64).tobytes())
+    return digest.hexdigest()
 
 
-def _decode_and_write(
-    frame: SelectedFrame, index: int, directory: Path, pose_source: PoseSource | None
+def _decode_and_place(
+    frame: SelectedFrame, index: int, directory: Path, pose_source: PoseSource | None, cache: SnapshotCache
 ) -> _Decoded:
-    """Decode one frame (its depth and labels), write its arrays; depth/label problems become errors."""
+    """Put one frame's arrays in ``directory`` (decoded on a cache miss); depth/label problems: errors."""
     camera = frame.camera
     message = frame.message
-    rgb = decode_compressed_color(message, camera) if frame.compressed else decode_color(message, camera)
-    height, width = rgb.shape[:2]
+    color_serial, depth_serial, labels_serial = frame.serials
     color_frame_id = message.header.frame_id
+    placed: list[tuple[Placement, bool]] = []
+
+    def cached(kind: str, other: int, variant: str = "") -> CacheKey | None:
+        """The cache key of an array (None for a frame without serials, or a missing message)."""
+        return (kind, color_serial, other, variant) if color_serial and (other or kind == "image") else None
+
+    def decode_image() -> tuple[np.ndarray, tuple[int, int]]:
+        rgb = decode_compressed_color(message, camera) if frame.compressed else decode_color(message, camera)
+        return rgb, rgb.shape[:2]
+
     image = f"images/{index:04d}.npy"
-    _save(directory / image, rgb)
+    (height, width), how, decoded = cache.provide(cached("image", 0), decode_image, directory / image)
+    placed.append((how, decoded))
     errors: list[str] = []
     try:
         K: np.ndarray | None = _intrinsics(frame.color_info, width, height, camera, "camera_info")
@@ -254,25 +306,50 @@ def _decode_and_write(
         errors.append(str(error))
     registration, depth = "none", None
     if frame.depth_message is not None:
-        try:
+        T_color_depth = _depth_transform(frame, color_frame_id, pose_source)
+
+        def decode_and_register() -> tuple[np.ndarray, str]:
             decode = decode_compressed_depth if frame.depth_compressed else decode_depth
-            depth_m, registration = _register_depth(
-                frame, decode(frame.depth_message, camera), color_frame_id, (height, width), K, pose_source
-            )
+            depth_m = decode(frame.depth_message, camera)
+            return _register_depth(frame, depth_m, color_frame_id, (height, width), K, T_color_depth)
+
+        try:
             depth = f"depth/{index:04d}.npy"
-            _save(directory / depth, depth_m)
+            key = cached("depth", depth_serial, _calibration(frame, T_color_depth))
+            registration, how, decoded = cache.provide(key, decode_and_register, directory / depth)
+            placed.append((how, decoded))
         except FrameDecodeError as error:
             registration, depth = "none", None
             errors.append(str(error))
     labels = None
     if frame.labels_message is not None:
         try:
-            ids = decode_labels(frame.labels_message, camera, (height, width))
             labels = f"labels/{index:04d}.npy"
-            _save(directory / labels, ids)
+            _, how, decoded = cache.provide(
+                cached("labels", labels_serial),
+                lambda: (decode_labels(frame.labels_message, camera, (height, width)), None),
+                directory / labels,
+            )
+            placed.append((how, decoded))
         except FrameDecodeError as error:
+            labels = None
             errors.append(str(error))
-    return _Decoded(frame, color_frame_id, width, height, image, depth, K, registration, labels, errors)
+    return _Decoded(
+        frame, color_frame_id, width, height, image, depth, K, registration, labels, errors, placed
+    )
+
+
+def _live_keys(buffer: FrameBuffer) -> list[MessageKey]:
+    """Kind and serials of every array the buffer's complete frames may need (the cache's live entries)."""
+    try:
+        held = buffer.select(None, _ALL_WINDOW_S, _ALL_FRAMES)
+    except NoFramesError:
+        return []
+    keys = []
+    for frame in held:
+        color, depth, labels = frame.serials
+        keys += [("image", color, 0), ("depth", color, depth), ("labels", color, labels)]
+    return keys
 
 
 def _poses(
@@ -317,6 +394,7 @@ def write_snapshot(
     window_s: float = 0.0,
     max_frames: int = 32,
     target_frame: str = "",
+    cache: SnapshotCache | None = None,
 ) -> SnapshotIndex:
     """Decode the frames a query needs and write them once into ``directory`` (see module docstring).
 
@@ -328,6 +406,9 @@ def write_snapshot(
         max_frames: most frames in the snapshot, shared between cameras (each camera's latest
             frame included, the rest uniform in time).
         target_frame: frame to express camera poses in ("" for the pose source's own world frame).
+        cache: where decoded arrays are kept between snapshots (default: the buffer's own,
+            :func:`~spatialclaw_ros.frames.snapshot_cache`); entries of frames that left the
+            buffer are removed first.
 
     Returns:
         The written index. Frames whose image cannot be decoded are left out, and depth, labels
@@ -347,9 +428,11 @@ def write_snapshot(
     (directory / "depth").mkdir(exist_ok=True)
     (directory / "labels").mkdir(exist_ok=True)
     pose_source = buffer.pose_source
+    cache = snapshot_cache(buffer) if cache is None else cache
+    cache.retain(_live_keys(buffer))
     with ThreadPoolExecutor(max_workers=min(_WRITERS, len(selected))) as pool:
         futures = [
-            pool.submit(_decode_and_write, frame, position, directory, pose_source)
+            pool.submit(_decode_and_place, frame, position, directory, pose_source, cache)
             for position, frame in enumerate(selected)
         ]
     decoded: list[_Decoded] = []
@@ -412,12 +495,15 @@ def write_snapshot(
                 "depth": frame.depth,
                 "labels": frame.labels,
                 "depth_registration": frame.depth_registration,
+                "depth_stamp_ns": frame.depth_stamp_ns,
+                "depth_expected": frame.depth_expected,
                 "K": _matrix(frame.K),
                 "T_world_camera": _matrix(frame.T_world_camera),
             }
             for frame in frames
         ],
     }
+    placed = [placement for item in decoded for placement in item.placed]
     partial = directory / (INDEX_NAME + ".partial")
     partial.write_text(json.dumps(document, indent=1, allow_nan=False))
     partial.chmod(0o444)
@@ -431,4 +517,7 @@ def write_snapshot(
         errors=tuple(errors),
         write_s=time.perf_counter() - started,
         label_maps=label_maps,
+        arrays_decoded=sum(fresh for _, fresh in placed),
+        arrays_linked=sum(how == "linked" for how, _ in placed),
+        arrays_copied=sum(how == "copied" for how, _ in placed),
     )
