@@ -43,6 +43,8 @@ import numpy as np
 
 _MB = 1024 * 1024
 _TEMPORARY = itertools.count()
+#: Room reserved for a .npy header before the file is written (its size is counted once written).
+_NPY_HEADER_BYTES = 128
 
 #: ``(kind, colour serial, depth or labels serial, variant)``: kind is ``image``, ``depth`` or
 #: ``labels``; the variant names what else the array depends on (depth: its calibration).
@@ -97,7 +99,7 @@ class SnapshotCache:
 
     @property
     def bytes(self) -> int:
-        """Bytes of the files the cache holds (reserved ones included)."""
+        """Bytes of the files the cache holds (and of those being written)."""
         return self._bytes
 
     @property
@@ -185,9 +187,9 @@ class SnapshotCache:
 
     def _store(self, key: CacheKey | None, array: np.ndarray, meta: Any) -> _Entry | None:
         """Write a new entry (pinned once), or None when it cannot be cached."""
-        nbytes = array.nbytes
         if key is None:
             return None
+        nbytes = array.nbytes + _NPY_HEADER_BYTES
         with self._lock:
             root = self._directory()
             if root is None or not self._reserve(nbytes):
@@ -197,6 +199,7 @@ class SnapshotCache:
         partial = root / f".{path.name}.{os.getpid()}-{next(_TEMPORARY)}"
         try:
             _write_npy(partial, array)
+            size = partial.stat().st_size
             partial.replace(path)
         except OSError:
             partial.unlink(missing_ok=True)
@@ -204,6 +207,8 @@ class SnapshotCache:
                 self._bytes -= nbytes
             return None
         with self._lock:
+            self._bytes += size - nbytes
+            nbytes = size
             existing = self._entries.get(key)
             if existing is not None:
                 # Another snapshot decoded the same frame meanwhile; its file holds the same bytes.
