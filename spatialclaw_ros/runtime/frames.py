@@ -8,6 +8,9 @@ Convention:
     - ``Frame.stamp`` is seconds of the clock that stamped the image (ROS time).
     - ``Frame.image`` is ``(H, W, 3)`` uint8 RGB; ``Frame.depth`` is ``(H, W)`` float32 metres
       along the optical axis, registered to the image, NaN where invalid, or ``None``.
+    - ``Frame.depth_source`` is ``"sensor"`` (the camera's depth topic) or ``None`` without depth;
+      ``Frame.depth_offset_s`` is the depth image's stamp minus the colour image's (seconds), or
+      ``None``; ``Frame.depth_missing`` is True when the camera sends depth but this frame has none.
     - ``Frame.labels`` is ``(H, W)`` integer instance ids from a simulator's segmentation image,
       pixel-aligned with the image, or ``None``; ``Frame.label_map`` names them (id → name,
       empty when the camera published no label map).
@@ -79,6 +82,11 @@ class Frame:
     """One camera image of the snapshot, with its depth, labels, intrinsics and pose (see module docstring).
 
     ``label_map`` (instance id → name) is the camera's label map, a copy per frame.
+    ``depth_source`` is ``"sensor"`` when ``depth`` came from the camera's depth topic, ``None``
+    without depth. ``depth_offset_s`` is the depth image's stamp minus the colour image's stamp
+    (seconds; the depth was taken that much later), ``None`` without depth. ``depth_missing`` is
+    True when the camera sends depth but this frame has none (its depth image was lost or could
+    not be registered).
     """
 
     __slots__ = (
@@ -93,6 +101,9 @@ class Frame:
         "_labels_path",
         "_width",
         "camera",
+        "depth_missing",
+        "depth_offset_s",
+        "depth_source",
         "frame_id",
         "index",
         "label_map",
@@ -120,6 +131,15 @@ class Frame:
             self._labels_path = _relative_file(root, record.get("labels"), where)
             self.K = _matrix(record.get("K"), (3, 3), where + " K")
             self.T_world_camera = _matrix(record.get("T_world_camera"), (4, 4), where + " T_world_camera")
+            depth_stamp_ns = record.get("depth_stamp_ns")
+            has_depth = self._depth_path is not None
+            self.depth_source: str | None = "sensor" if has_depth else None
+            self.depth_offset_s: float | None = (
+                (int(depth_stamp_ns) - int(record["stamp_ns"])) / 1e9
+                if has_depth and depth_stamp_ns is not None
+                else None
+            )
+            self.depth_missing = bool(record.get("depth_expected", False)) and not has_depth
         except SnapshotError:
             raise
         except (KeyError, TypeError, ValueError) as error:
@@ -174,14 +194,19 @@ class Frame:
             self._labels = self._load(self._labels_path, shape, None, "labels")
         return self._labels
 
+    def _depth_summary(self) -> str:
+        if self._depth_path is None:
+            return "None (missing: the camera sends depth)" if self.depth_missing else "None"
+        offset = "" if self.depth_offset_s is None else f", offset {self.depth_offset_s * 1000:+.1f} ms"
+        return f"{self._height}×{self._width} float32 m ({self.depth_source}{offset})"
+
     def __repr__(self) -> str:
         parts = [
             f"index={self.index}",
             f"camera={self.camera!r}",
             f"stamp={self.stamp:.3f}",
             f"image={self._height}×{self._width}×3 uint8 RGB",
-            "depth="
-            + (f"{self._height}×{self._width} float32 m" if self._depth_path is not None else "None"),
+            "depth=" + self._depth_summary(),
         ]
         if self._labels_path is not None:
             names = ", ".join(f"{i}: {name!r}" for i, name in list(self.label_map.items())[:_PREVIEW_NAMES])
@@ -260,11 +285,13 @@ class Frames(Sequence[Frame]):
         counts = ", ".join(f"{name}: {sum(f.camera == name for f in self._frames)}" for name in self.cameras)
         with_depth = sum(frame._depth_path is not None for frame in self._frames)
         with_labels = sum(frame._labels_path is not None for frame in self._frames)
+        missing = sum(frame.depth_missing for frame in self._frames)
         with_pose = sum(frame.T_world_camera is not None for frame in self._frames)
         labels = f"labels {with_labels}/{len(self._frames)}; " if with_labels else ""
+        lost = f" ({missing} missing)" if missing else ""
         lines = [
             f"Frames({len(self._frames)} frames; cameras {{{counts}}}; stamps {first:.3f} … {last:.3f} s "
-            f"({last - first:.3f} s); depth {with_depth}/{len(self._frames)}; {labels}"
+            f"({last - first:.3f} s); depth {with_depth}/{len(self._frames)}{lost}; {labels}"
             f"T_world_camera {with_pose}/{len(self._frames)}; world_frame {self._frames[0].world_frame!r})"
         ]
         count = len(self._frames)
