@@ -1,12 +1,56 @@
 """Ingest benchmark: N camera publisher processes → one node process running CameraIngest + FrameBuffer.
 
 Prints one JSON line: per-frame callback cost, dropped frames, node CPU % and RSS while ingesting,
-the time to write a 32-frame snapshot, and a baseline measured in the same run: the same node with
-bare raw subscriptions whose callbacks do nothing (the rclpy + DDS + executor floor that ingest adds
-to). ``--executor`` picks the node's executor (the agent node spins a SingleThreadedExecutor; ``multi``
-measures rclpy's MultiThreadedExecutor, which costs about twice the CPU per frame).
+the time to write a 32-frame snapshot while ingest goes on, and two baselines measured in the same
+run: for ingest, the same node with bare raw subscriptions whose callbacks do nothing (the rclpy +
+DDS + executor floor that ingest adds to); for the snapshot, a plain copy of the same bytes (the
+decoded arrays of the first snapshot, held in memory, written with ``np.save`` into a fresh
+directory, what every snapshot paid before the cache). Snapshots and copies alternate, so both see
+the same load. The first snapshot finds the snapshot cache cold and decodes every frame; later ones
+link the cached key frames and decode only frames new to the cache (each camera's latest frame,
+key frames newly chosen). ``--executor`` picks the node's executor (the agent node spins a
+SingleThreadedExecutor; ``multi`` measures rclpy's MultiThreadedExecutor, which costs about twice
+the CPU per frame).
 
     python bench/ingest.py --cameras 4 --rate 30 --width 1280 --height 720 --duration 30
+    python bench/ingest.py --quick     # a few seconds: 1 small camera, short windows
+
+JSON fields, one per line: name [unit]: meaning (``null`` where nothing was measured).
+
+- ``benchmark`` [name]: "ingest"
+- ``config`` [object]: the arguments
+- ``cpu_count`` [cores]
+- ``publishers_rate_hz`` [Hz]: frames each publisher sent per second
+- ``ingest.node_cpu_percent`` [% of one core]: node CPU while ingesting
+- ``ingest.node_cpu_us_per_frame`` [µs]: node CPU per received image
+- ``ingest.frames_received`` [frames]: colour and depth images received
+- ``ingest.frames_lost`` [frames]: gaps in the publishers' stamps
+- ``ingest.lost_percent`` [%]
+- ``ingest.received_hz`` [Hz]
+- ``ingest.callback_us_mean`` [µs]: FrameBuffer add per image
+- ``ingest.callback_us_p50`` [µs]
+- ``ingest.callback_us_p99`` [µs]
+- ``ingest.rss_mb_end`` [MiB]
+- ``ingest.rss_mb_peak`` [MiB]
+- ``ingest.buffer_mb`` [MiB]: payload the buffer holds
+- ``ingest.kept_frames`` [frames]
+- ``ingest.rejected`` [messages]
+- ``snapshot.frames`` [frames]: frames of one snapshot
+- ``snapshot.ms`` [ms]: each snapshot's write time
+- ``snapshot.ms_first`` [ms]: the first snapshot (cold cache)
+- ``snapshot.ms_median`` [ms]: median of all snapshots
+- ``snapshot.ms_warm_median`` [ms]: median of all but the first
+- ``snapshot.arrays_decoded`` [arrays]: per snapshot, arrays decoded (new to the cache)
+- ``snapshot.arrays_linked`` [arrays]: per snapshot, arrays hard-linked from the cache
+- ``snapshot.arrays_copied`` [arrays]: per snapshot, arrays copied from the cache (linking failed)
+- ``snapshot.mb_written`` [MiB]: arrays one snapshot holds
+- ``snapshot.cache_mb`` [MiB]: files in the snapshot cache at the end
+- ``baseline_copy.ms`` [ms]: each plain copy of the first snapshot's arrays
+- ``baseline_copy.ms_median`` [ms]
+- ``baseline_bare_subscriptions.node_cpu_percent`` [% of one core]
+- ``baseline_bare_subscriptions.node_cpu_us_per_frame`` [µs]
+- ``baseline_bare_subscriptions.frames_received`` [frames]
+- ``baseline_bare_subscriptions.received_hz`` [Hz]
 
 Each publisher stamps its frames ``t0 + seq / rate`` so the node counts lost frames from stamp
 gaps. ``--qos reliable`` (default) overrides the sensor-data reliability on both sides through the
@@ -49,6 +93,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--history-s", type=float, default=60.0)
     parser.add_argument("--max-memory-mb", type=float, default=1024.0)
     parser.add_argument("--snapshot-frames", type=int, default=32)
+    parser.add_argument("--snapshots", type=int, default=5, help="snapshots taken (each followed by a copy)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few seconds in all: 1 camera of 320×240 at 10 Hz, 1 s windows, 4-frame snapshots",
+    )
     parser.add_argument("--qos", choices=("reliable", "best_effort"), default="reliable")
     parser.add_argument(
         "--executor",
@@ -60,7 +110,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--role", choices=("main", "node", "publisher"), default="main", help=argparse.SUPPRESS
     )
     parser.add_argument("--camera", default="", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.cameras, args.rate, args.width, args.height = 1, 10.0, 320, 240
+        args.duration, args.baseline_duration, args.warmup = 1.0, 1.0, 0.5
+        args.snapshot_frames, args.snapshots = 4, 3
+    return args
 
 
 def camera_names(count: int) -> list[str]:
@@ -174,7 +229,21 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def _copy_ms(arrays: dict[str, Any], directory: Path) -> float:
+    """Milliseconds to write ``arrays`` (relative path → array) as read-only .npy files into ``directory``."""
+    import numpy as np
+
+    start = time.perf_counter()
+    for name, array in arrays.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, array, allow_pickle=False)
+        path.chmod(0o444)
+    return (time.perf_counter() - start) * 1000.0
+
+
 def run_node(args: argparse.Namespace) -> None:
+    import numpy as np
     import psutil
     import rclpy
     from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -182,7 +251,7 @@ def run_node(args: argparse.Namespace) -> None:
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import CameraInfo, Image
 
-    from spatialclaw_ros.frames import FrameBuffer, write_snapshot
+    from spatialclaw_ros.frames import FrameBuffer, snapshot_cache, write_snapshot
     from spatialclaw_ros.ros.ingest import CameraIngest, declare_ingest_parameters
 
     cameras = camera_names(args.cameras)
@@ -260,16 +329,23 @@ def run_node(args: argparse.Namespace) -> None:
     rss_end = process.memory_info().rss
     stats = buffer.stats()
 
-    snapshot_ms = []
-    snapshot_frames = 0
+    indexes = []
+    copy_ms = []
     with tempfile.TemporaryDirectory(prefix="bench-snapshot-") as tmp:
-        for repeat in range(3):
-            index = write_snapshot(
-                buffer, Path(tmp) / f"s{repeat}", None, args.history_s, args.snapshot_frames
+        first: dict[str, Any] = {}
+        for repeat in range(args.snapshots):
+            indexes.append(
+                write_snapshot(buffer, Path(tmp) / f"s{repeat}", None, args.history_s, args.snapshot_frames)
             )
-            snapshot_ms.append(index.write_s * 1000.0)
-            snapshot_frames = len(index.frames)
+            if not first:
+                first = {
+                    str(path.relative_to(Path(tmp, "s0"))): np.load(path)
+                    for path in Path(tmp, "s0").rglob("*.npy")
+                }
+            copy_ms.append(_copy_ms(first, Path(tmp) / f"c{repeat}"))
         snapshot_bytes = sum(f.stat().st_size for f in Path(tmp, "s0").rglob("*.npy"))
+    cache_bytes = snapshot_cache(buffer).bytes
+    snapshot_ms = [index.write_s * 1000.0 for index in indexes]
     ingest.stop()
 
     received = [0]
@@ -313,10 +389,22 @@ def run_node(args: argparse.Namespace) -> None:
                     "rejected": sum(s.rejected + s.depth_rejected for s in stats.values()),
                 },
                 "snapshot": {
-                    "frames": snapshot_frames,
+                    "frames": len(indexes[-1].frames),
                     "ms": [round(ms, 1) for ms in snapshot_ms],
+                    "ms_first": round(snapshot_ms[0], 1),
                     "ms_median": round(statistics.median(snapshot_ms), 1),
+                    "ms_warm_median": (
+                        round(statistics.median(snapshot_ms[1:]), 1) if len(indexes) > 1 else None
+                    ),
+                    "arrays_decoded": [index.arrays_decoded for index in indexes],
+                    "arrays_linked": [index.arrays_linked for index in indexes],
+                    "arrays_copied": [index.arrays_copied for index in indexes],
                     "mb_written": round(snapshot_bytes / 2**20, 1),
+                    "cache_mb": round(cache_bytes / 2**20, 1),
+                },
+                "baseline_copy": {
+                    "ms": [round(ms, 1) for ms in copy_ms],
+                    "ms_median": round(statistics.median(copy_ms), 1),
                 },
                 "baseline_bare_subscriptions": {
                     "node_cpu_percent": round(baseline_cpu, 1),
