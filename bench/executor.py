@@ -8,6 +8,21 @@ it waits, so a node's per-message cost grows with everything it holds: this is w
 survey gives each scene its own agent, and what to expect from a node that ingests many cameras.
 
     python bench/executor.py --counts 0 48 192 960 --rate 160 --duration 10
+    python bench/executor.py --quick    # counts 0 and 48, 1 s each (a few seconds: the test suite runs it)
+
+JSON fields (the last line of stdout):
+- ``benchmark``: "executor"
+- ``config.rate_hz``: Hz, messages published per second on the busy topic
+- ``config.duration_s``: s, measured per count
+- ``cpu_count``: cores of the machine
+- ``baseline.idle_subscriptions``: count, 0 (the node holding no idle subscription)
+- ``baseline.delivered_hz``: Hz, messages the executor delivered per second
+- ``baseline.cpu_percent``: %, the node process's CPU (user + system) over the measured time
+- ``baseline.cpu_us_per_message``: µs, CPU time per delivered message
+- ``runs[].idle_subscriptions``: count, idle subscriptions the node holds
+- ``runs[].delivered_hz``: Hz, as for the baseline
+- ``runs[].cpu_percent``: %, as for the baseline
+- ``runs[].cpu_us_per_message``: µs, as for the baseline
 """
 
 from __future__ import annotations
@@ -28,8 +43,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=160.0, help="messages per second on the busy topic")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per count")
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--quick", action="store_true", help="counts 0 and 48, 1 s each after 0.5 s warm-up")
     parser.add_argument("--idle", type=int, default=-1, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.counts, args.duration, args.warmup = [0, 48], 1.0, 0.5
+    return args
 
 
 def measure(idle: int, rate_hz: float, duration_s: float, warmup_s: float) -> dict[str, float]:

@@ -1,7 +1,23 @@
-"""Sandboxed kernel figures: acquire latency, cell round trips, refill time, memory, cold vs warm query."""
+"""Sandboxed kernel figures: acquire latency, cell round trips, refill time, memory, cold vs warm query.
+
+    python bench/kernel.py            # 6 queries from a pool of 2, 3 cold kernels
+    python bench/kernel.py --quick    # 1 query, 1 cold kernel (a few seconds: the test suite runs it)
+
+JSON fields (the last line of stdout):
+- ``launcher``: the sandbox launcher in use ("bwrap", the fallback launcher, or "off")
+- ``pool_size``: kernels kept warm
+- ``acquire_warm.p50_ms``: ms, median time to take a warm kernel from the pool (``p90_ms`` beside it)
+- ``trivial_cell.p50_ms``: ms, median round trip of the cell ``1 + 1`` (``p90_ms`` beside it)
+- ``numpy_cell_256_matmul.p50_ms``: ms, median round trip of a 256×256 matmul cell (``p90_ms`` beside it)
+- ``refill_after_acquire_s``: s, median time from an acquire until the pool is full again
+- ``kernel_rss_mb``: MiB, median resident memory of a kernel's process tree
+- ``query_3_cells_warm_pool_s``: s, median time of a 3-cell query in a warm kernel
+- ``baseline_query_3_cells_cold_kernel_s``: s, the same query with the kernel started for it
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -22,7 +38,7 @@ def _ms(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
         "p50_ms": round(statistics.median(ordered) * 1000, 2),
-        "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 2),
+        "p90_ms": round(ordered[round(0.9 * (len(ordered) - 1))] * 1000, 2),
     }
 
 
@@ -57,6 +73,10 @@ def _wait_full(pool: KernelPool, size: int, timeout_s: float = 120.0) -> float:
 
 def main() -> None:
     """Measure and print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 query and 1 cold kernel")
+    args = parser.parse_args()
+    queries, cold_queries, trivial_cells, numpy_cells = (1, 1, 10, 3) if args.quick else (6, 3, 30, 10)
     size = 2
     pool = KernelPool(SandboxSettings(), size=size)
     pool.start()
@@ -64,8 +84,8 @@ def main() -> None:
         _wait_full(pool, size)
         acquire, refill, warm_query, rss = [], [], [], []
         trivial: list[float] = []
-        numpy_cells: list[float] = []
-        for _ in range(6):
+        numpy_times: list[float] = []
+        for _ in range(queries):
             start = time.perf_counter()
             kernel = pool.acquire()
             acquire.append(time.perf_counter() - start)
@@ -75,11 +95,11 @@ def main() -> None:
                 warm_query.append(time.perf_counter() - acquired)
                 _wait_full(pool, size)
                 refill.append(time.perf_counter() - acquired)
-                trivial += _round_trips(kernel, "1 + 1", 30)
-                numpy_cells += _round_trips(kernel, NUMPY_CELL, 10)
+                trivial += _round_trips(kernel, "1 + 1", trivial_cells)
+                numpy_times += _round_trips(kernel, NUMPY_CELL, numpy_cells)
                 rss.append(_tree_rss_mb(kernel))
         cold = []
-        for _ in range(3):
+        for _ in range(cold_queries):
             start = time.perf_counter()
             with pool.new_kernel() as kernel:
                 _serve_query(kernel)
@@ -89,7 +109,7 @@ def main() -> None:
             "pool_size": size,
             "acquire_warm": _ms(acquire),
             "trivial_cell": _ms(trivial),
-            "numpy_cell_256_matmul": _ms(numpy_cells),
+            "numpy_cell_256_matmul": _ms(numpy_times),
             "refill_after_acquire_s": round(statistics.median(refill), 3),
             "kernel_rss_mb": round(statistics.median(rss), 1),
             "query_3_cells_warm_pool_s": round(statistics.median(warm_query), 4),

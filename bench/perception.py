@@ -4,7 +4,31 @@ Random weights in the published model sizes (they cost the same compute as train
 temporary directory in the published layouts and loaded by the production code. Prints one JSON line.
 
     .venv/bin/python bench/perception.py            # published sizes (minutes on 2 cores)
-    .venv/bin/python bench/perception.py --quick    # tiny SAM3, low DA3 resolution
+    .venv/bin/python bench/perception.py --quick    # tiny SAM3, ViT-S metric DA3 at 126 px, 1 repeat, no Ray
+                                                    # (seconds: the test suite runs it)
+
+JSON fields (the last line of stdout):
+- ``bench``: "perception"
+- ``device``: "cpu"
+- ``cpu_count``: cores of the machine
+- ``service_call_no_model_ms``: ms, median segment call through the service process (label images, no model)
+- ``cache_hit_ms``: ms, median repeated call answered from the service's cache
+- ``cache_hit_target_ms``: ms, the target for a cache hit
+- ``sam3_model``: which SAM3 size was measured
+- ``da3_metric_model``: which metric DA3 network was measured
+- ``da3_res_px``: px, DA3's processing resolution (long side)
+- ``image_px``: the input image size, "WIDTHxHEIGHT"
+- ``sam3_segment_ms``: ms, median SAM3 segmentation of one image
+- ``da3metric_large_depth_ms``: ms, median metric depth of one image
+- ``da3_small_reconstruct_4_frames_ms``: ms, median da3-small reconstruction of 4 views
+- ``checkpoints_write_and_load_s``: s, writing the random checkpoints and loading them
+
+JSON fields of the Ray Serve part (not with ``--quick`` or ``--no-ray``: starting Ray takes half a minute):
+- ``ray_requests``: count, depth requests sent per replica count
+- ``ray_da3_res_px``: px, DA3's processing resolution behind Ray Serve
+- ``ray_1_replica_req_per_s``: requests/s with one replica
+- ``ray_2_replica_req_per_s``: requests/s with two replicas
+- ``ray_speedup_2_vs_1``: ratio of the two throughputs
 """
 
 from __future__ import annotations
@@ -35,7 +59,11 @@ from spatialclaw_ros.perception import (  # noqa: E402
     PerceptionSettings,
     build_ray_app,
 )
-from spatialclaw_ros.perception._checkpoints import write_random_da3, write_random_sam3  # noqa: E402
+from spatialclaw_ros.perception._checkpoints import (  # noqa: E402
+    METRIC_SMALL_OVERRIDES,
+    write_random_da3,
+    write_random_sam3,
+)
 from spatialclaw_ros.perception._da3 import Da3DepthEstimator, Da3Reconstructor  # noqa: E402
 from spatialclaw_ros.perception._sam3 import Sam3Segmenter  # noqa: E402
 from spatialclaw_ros.perception._types import View  # noqa: E402
@@ -60,16 +88,19 @@ def median_ms(call: Callable[[], Any], repeats: int, warmup: int = 1) -> float:
 
 
 def backend_latency(root: Path, quick: bool, repeats: int) -> dict[str, Any]:
-    res = 252 if quick else 504
+    res = 126 if quick else 504
     (frame,) = images(1)
     started = time.perf_counter()
     sam3 = Sam3Segmenter(str(write_random_sam3(root / "sam3", tiny=quick)), "cpu", 0.5)
-    depth = Da3DepthEstimator(str(write_random_da3(root / "metric", "da3metric-large")), "cpu", res)
+    overrides = METRIC_SMALL_OVERRIDES if quick else ()
+    metric = write_random_da3(root / "metric", "da3metric-large", overrides)
+    depth = Da3DepthEstimator(str(metric), "cpu", res, overrides)
     recon = Da3Reconstructor(str(write_random_da3(root / "small", "da3-small")), "cpu", res)
     setup_s = time.perf_counter() - started
     views = [View(image, K) for image in images(4)]
     return {
         "sam3_model": "tiny (2 M weights, 112 px)" if quick else "published size (1008 px)",
+        "da3_metric_model": "ViT-S backbone (25 M weights)" if quick else "published size (da3metric-large)",
         "da3_res_px": res,
         "image_px": "640x480",
         "sam3_segment_ms": median_ms(lambda: sam3.segment(frame, "chair", 0.5, None), repeats),
@@ -111,7 +142,7 @@ def _depth(client: PerceptionClient, image: np.ndarray) -> Any:
     return client.call("depth", {}, {"image": image})
 
 
-def ray_throughput(root: Path, quick: bool, requests: int) -> dict[str, Any]:
+def ray_throughput(root: Path, requests: int) -> dict[str, Any]:
     import ray
     from ray import serve
 
@@ -121,7 +152,7 @@ def ray_throughput(root: Path, quick: bool, requests: int) -> dict[str, Any]:
         depth="da3",
         reconstructor="none",
         da3_depth_model=str(model),
-        da3_process_res_px=126 if quick else 252,
+        da3_process_res_px=252,
         device="cpu",
         torch_threads=1,
         cache_entries=0,
@@ -168,18 +199,19 @@ def load_torchvision_shim() -> None:
 def main() -> None:
     load_torchvision_shim()
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="tiny SAM3 and low DA3 resolution")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small models, low resolution, 1 repeat, no Ray")
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls per backend (3; --quick: 1)")
     parser.add_argument("--ray-requests", type=int, default=16)
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()
+    repeats = args.repeats or (1 if args.quick else 3)
     figures: dict[str, Any] = {"bench": "perception", "device": "cpu", "cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="scp-bench-") as name:
         root = Path(name)
         figures.update(service_latency(root))
-        figures.update(backend_latency(root, args.quick, args.repeats))
-        if not args.no_ray:
-            figures.update(ray_throughput(root, args.quick, args.ray_requests))
+        figures.update(backend_latency(root, args.quick, repeats))
+        if not (args.no_ray or args.quick):
+            figures.update(ray_throughput(root, args.ray_requests))
     print(json.dumps(figures))
 
 

@@ -8,7 +8,24 @@ Measures, for a 5-step query (4 cells that compute and print, then ReturnAnswer)
 each over N queries, for (a) warm kernels from a KernelPool and (b) the baseline: a cold kernel
 started per query (its start counted in the query). Prints one JSON line.
 
-Usage: PYTHONPATH=.:test .venv/bin/python bench/query_overhead.py [--queries 10] [--mode strict]
+    scripts/env.sh python bench/query_overhead.py [--queries 10] [--mode strict]
+    scripts/env.sh python bench/query_overhead.py --quick    # 2 warm queries, 1 cold (the test suite runs it)
+
+JSON fields (the last line of stdout); each figure is an object ``{"p50": …, "p90": …}`` over the queries:
+- ``bench``: "query_overhead"
+- ``mode``: the sandbox mode ("strict" or "off")
+- ``steps_per_query``: VLM requests per query (cells: the same, the last one calls ReturnAnswer)
+- ``queries``: count, warm-pool queries measured
+- ``warm_pool.first_request_ms``: ms, from taking the kernel to the server receiving the first request
+- ``warm_pool.first_request_after_snapshot_ms``: ms, the same from the agent's start (snapshot written)
+- ``warm_pool.step_overhead_ms``: ms, a request gap minus the run time of the cell inside it
+- ``warm_pool.cell_ms``: ms, a cell's run time in the kernel
+- ``warm_pool.total_ms``: ms, the whole query
+- ``baseline_cold_kernel_per_query.first_request_ms``: ms, as above with a kernel started per query
+- ``baseline_cold_kernel_per_query.step_overhead_ms``: ms, as above
+- ``baseline_cold_kernel_per_query.total_ms``: ms, as above
+- ``targets.first_request_ms_p50``: ms, the target for the warm pool
+- ``targets.step_overhead_ms_p50``: ms, the target for the warm pool
 """
 
 from __future__ import annotations
@@ -21,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "test")]
 
@@ -54,33 +72,56 @@ def _one_query(agent: Agent, kernel_source, server: ScriptedVLM, pool: KernelPoo
         raise RuntimeError(f"query failed: {outcome.error_code} {outcome.error_message}")
     arrivals = [request.received_s for request in server.requests]
     events = [json.loads(line) for line in Path(outcome.trace_uri[7:]).with_name("events.jsonl").open()]
-    cells = [event["duration_s"] for event in events if event["kind"] == "cell_result"]
-    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    step_overhead = [gap - cell for gap, cell in zip(gaps, cells, strict=True)]
+    cells = [event for event in events if event["kind"] == "cell_result"]
+    step_overhead = [
+        gap_s - cell_s for gap_s, cell_s in zip(_gaps_s(arrivals), _cells_in_gaps_s(events), strict=True)
+    ]
     return {
         "first_request_ms": 1000 * (arrivals[0] - started),
         "first_request_after_snapshot_ms": 1000 * (arrivals[0] - query_started),
         "step_overhead_ms": 1000 * statistics.median(step_overhead),
-        "cell_ms": 1000 * statistics.median(cells),
+        "cell_ms": 1000 * statistics.median(cell["duration_s"] for cell in cells),
         "total_ms": 1000 * (ended - started),
     }
 
 
-def _summary(runs: list[dict[str, float]]) -> dict[str, float]:
-    keys = runs[0].keys()
-    out: dict[str, float] = {}
-    for key in keys:
+def _gaps_s(arrivals: list[float]) -> list[float]:
+    """Seconds between consecutive VLM requests as the server received them."""
+    return [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+
+
+def _cells_in_gaps_s(events: list[dict[str, Any]]) -> list[float]:
+    """Per request gap, the run time (s) of the cells the trace records between its two requests.
+
+    The last cell (ReturnAnswer) follows the last request and lies in no gap.
+    """
+    requests = [event["t_s"] for event in events if event["kind"] == "llm_request"]
+    cells = [event for event in events if event["kind"] == "cell_result"]
+    return [
+        sum(cell["duration_s"] for cell in cells if earlier < cell["t_s"] < later)
+        for earlier, later in itertools.pairwise(requests)
+    ]
+
+
+def _summary(runs: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per figure, its median and 90th percentile over the runs."""
+    out: dict[str, dict[str, float]] = {}
+    for key in runs[0]:
         values = sorted(run[key] for run in runs)
-        out[f"{key}_p50"] = round(statistics.median(values), 2)
-        out[f"{key}_p90"] = round(values[min(len(values) - 1, int(0.9 * len(values)))], 2)
+        p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+        out[key] = {"p50": round(statistics.median(values), 2), "p90": round(p90, 2)}
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=10)
     parser.add_argument("--mode", choices=("strict", "off"), default="strict")
+    parser.add_argument("--quick", action="store_true", help="2 warm-pool queries and 1 cold-kernel query")
     args = parser.parse_args()
+    if args.quick:
+        args.queries = 2
+    cold_queries = 1 if args.quick else max(3, args.queries // 2)
     replies = [{"content": STEP}] * (STEPS - 1) + [{"content": ANSWER}]
     sandbox = SandboxSettings(mode=args.mode)
     with tempfile.TemporaryDirectory() as traces, ScriptedVLM(replies) as server:
@@ -100,7 +141,7 @@ def main() -> None:
             return cold_pool.acquire(120.0)
 
         try:
-            cold = [_one_query(agent, cold_kernel, server, None) for _ in range(max(3, args.queries // 2))]
+            cold = [_one_query(agent, cold_kernel, server, None) for _ in range(cold_queries)]
         finally:
             cold_pool.close()
         agent.close()

@@ -18,6 +18,14 @@ from typing import Any
 
 CLIP_MERGES = 49152 - 256 - 2
 TINY_SAM3_SIZE_PX = 112
+# A da3metric-large network reduced to the ViT-S backbone of da3-small (same code path, 25 M weights).
+METRIC_SMALL_OVERRIDES = (
+    "net.name=vits",
+    "net.out_layers=[5,7,9,11]",
+    "head.dim_in=384",
+    "head.features=64",
+    "head.out_channels=[48,96,192,384]",
+)
 
 
 def _byte_alphabet() -> list[str]:

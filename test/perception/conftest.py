@@ -13,18 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spatialclaw_ros.perception._checkpoints import write_random_da3, write_random_sam3
+from spatialclaw_ros.perception._checkpoints import (
+    METRIC_SMALL_OVERRIDES,
+    write_random_da3,
+    write_random_sam3,
+)
 
 SITE_DIR = Path(__file__).parent / "site"
 TINY_DA3_RES_PX = 126
-# A da3metric-large network reduced to the ViT-S backbone of da3-small (same code path, 25 M weights).
-METRIC_SMALL_OVERRIDES = (
-    "net.name=vits",
-    "net.out_layers=[5,7,9,11]",
-    "head.dim_in=384",
-    "head.features=64",
-    "head.out_channels=[48,96,192,384]",
-)
 
 pytest.importorskip("torch", reason="perception model tests need scripts/setup_perception.sh")
 pytest.importorskip("depth_anything_3", reason="perception model tests need scripts/setup_perception.sh")
