@@ -19,7 +19,8 @@ Method:
     A moving object is located per stamp (the cameras of a rig publish each tick with one stamp,
     and ticks that lost a camera's frame are left out when enough remain); its velocity is the
     Theil–Sen slope (median of pairwise slopes) of the centres of its latest straight stretch
-    (the track is cut where the direction of travel reverses).
+    (the track is cut where the direction of travel reverses, and an end step much slower than the
+    stretch's median is cut too: the walker turned round within it).
 
 Convention:
     World frame of the snapshot (REP-103, z up, the floor below everything), metres, seconds.
@@ -54,6 +55,8 @@ SUPPORT_DEPTH_M = 0.3
 REVERSAL_COS = 0.0
 # Fewest samples a velocity is fitted to when an earlier straight stretch is long enough.
 MIN_TRACK_POINTS = 3
+# An end step of a stretch slower than this share of its median step speed holds a turn.
+TURN_STEP_SPEED = 0.8
 # Fewest points that make a surface, a face or a top.
 MIN_POINTS = 10
 # Most points the yaw search evaluates (a regular subsample).
@@ -525,8 +528,31 @@ def latest_straight_stretch(stamps: np.ndarray, centres: np.ndarray) -> slice:
             start = i + 1
             break
     if len(stamps) - start < MIN_TRACK_POINTS and start > 0:
-        return slice(0, max(start - 1, 2))
-    return slice(start, len(stamps))
+        return _without_turning_ends(stamps, centres, slice(0, max(start - 1, 2)))
+    return _without_turning_ends(stamps, centres, slice(start, len(stamps)))
+
+
+def _without_turning_ends(stamps: np.ndarray, centres: np.ndarray, stretch: slice) -> slice:
+    """``stretch`` without an end sample whose step is much slower than the stretch's median step.
+
+    A walker that turns round within the last (or first) step of a stretch moves along its line by
+    less than a full step there: no step reverses, but the chord through that sample is shorter
+    than the walk. Samples are dropped only while ``MIN_TRACK_POINTS`` remain.
+    """
+    start, stop = stretch.start, stretch.stop
+    dt = np.diff(stamps[start:stop])
+    lengths = np.linalg.norm(np.diff(centres[start:stop, :2], axis=0), axis=1)
+    if len(dt) < MIN_TRACK_POINTS or np.any(dt <= 0.0):
+        return stretch
+    speeds = lengths / dt
+    typical = float(np.median(speeds))
+    if typical <= 0.0:
+        return stretch
+    if speeds[-1] < TURN_STEP_SPEED * typical and stop - start > MIN_TRACK_POINTS:
+        stop -= 1
+    if speeds[0] < TURN_STEP_SPEED * typical and stop - start > MIN_TRACK_POINTS:
+        start += 1
+    return slice(start, stop)
 
 
 def velocity(stamps: np.ndarray, centres: np.ndarray) -> np.ndarray:

@@ -71,6 +71,16 @@ def test_the_track_is_cut_after_the_last_reversal():
     np.testing.assert_allclose(measure.velocity(stamps[stretch], centres[stretch]), [-1.0, 0.0, 0.0])
 
 
+def test_a_turn_within_the_last_step_is_cut_off():
+    """1 m/s, turning round 0.7 s into the last 1 s step: it still moves forward, by 0.4 m only."""
+    stamps = np.arange(8.0)
+    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.4])
+    centres = np.column_stack([x, np.zeros(8), np.zeros(8)])
+    stretch = measure.latest_straight_stretch(stamps, centres)
+    assert (stretch.start, stretch.stop) == (0, 7)
+    np.testing.assert_allclose(measure.velocity(stamps[stretch], centres[stretch]), [1.0, 0.0, 0.0])
+
+
 def test_a_centre_pulled_aside_does_not_tilt_the_velocity():
     """At one tick the walker is half hidden and its fitted centre lands 0.3 m off its path."""
     stamps = np.arange(0.0, 2.01, 0.25)
