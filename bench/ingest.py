@@ -7,10 +7,11 @@ DDS + executor floor that ingest adds to); for the snapshot, a plain copy of the
 decoded arrays of the first snapshot, held in memory, written with ``np.save`` into a fresh
 directory, what every snapshot paid before the cache). Snapshots and copies alternate, so both see
 the same load. The first snapshot finds the snapshot cache cold and decodes every frame; later ones
-link the cached key frames and decode only frames new to the cache (each camera's latest frame,
-key frames newly chosen). ``--executor`` picks the node's executor (the agent node spins a
-SingleThreadedExecutor; ``multi`` measures rclpy's MultiThreadedExecutor, which costs about twice
-the CPU per frame).
+link the key frames that the cache's background warming decoded meanwhile and decode only the
+rest (each camera's latest frame, key frames newer than the last warming round); snapshots are
+``--snapshot-interval`` apart, as queries would be. ``--executor`` picks the node's executor (the
+agent node spins a SingleThreadedExecutor; ``multi`` measures rclpy's MultiThreadedExecutor, which
+costs about twice the CPU per frame).
 
     python bench/ingest.py --cameras 4 --rate 30 --width 1280 --height 720 --duration 30
     python bench/ingest.py --quick     # a few seconds: 1 small camera, short windows
@@ -45,6 +46,8 @@ JSON fields, one per line: name [unit]: meaning (``null`` where nothing was meas
 - ``snapshot.arrays_copied`` [arrays]: per snapshot, arrays copied from the cache (linking failed)
 - ``snapshot.mb_written`` [MiB]: arrays one snapshot holds
 - ``snapshot.cache_mb`` [MiB]: files in the snapshot cache at the end
+- ``snapshot.node_cpu_percent_warming`` [% of one core]: node CPU after the snapshots, ingest and
+  cache warming going on (against ``ingest.node_cpu_percent``: the warming's cost)
 - ``baseline_copy.ms`` [ms]: each plain copy of the first snapshot's arrays
 - ``baseline_copy.ms_median`` [ms]
 - ``baseline_bare_subscriptions.node_cpu_percent`` [% of one core]
@@ -95,6 +98,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--snapshot-frames", type=int, default=32)
     parser.add_argument("--snapshots", type=int, default=5, help="snapshots taken (each followed by a copy)")
     parser.add_argument(
+        "--snapshot-interval", type=float, default=3.0, help="seconds from one snapshot to the next (queries)"
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a few seconds in all: 1 camera of 320×240 at 10 Hz, 1 s windows, 4-frame snapshots",
@@ -114,7 +120,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.cameras, args.rate, args.width, args.height = 1, 10.0, 320, 240
         args.duration, args.baseline_duration, args.warmup = 1.0, 1.0, 0.5
-        args.snapshot_frames, args.snapshots = 4, 3
+        args.snapshot_frames, args.snapshots, args.snapshot_interval = 4, 3, 0.6
     return args
 
 
@@ -333,7 +339,10 @@ def run_node(args: argparse.Namespace) -> None:
     copy_ms = []
     with tempfile.TemporaryDirectory(prefix="bench-snapshot-") as tmp:
         first: dict[str, Any] = {}
+        next_snapshot = time.monotonic()
         for repeat in range(args.snapshots):
+            time.sleep(max(0.0, next_snapshot - time.monotonic()))
+            next_snapshot = time.monotonic() + args.snapshot_interval
             indexes.append(
                 write_snapshot(buffer, Path(tmp) / f"s{repeat}", None, args.history_s, args.snapshot_frames)
             )
@@ -346,6 +355,9 @@ def run_node(args: argparse.Namespace) -> None:
         snapshot_bytes = sum(f.stat().st_size for f in Path(tmp, "s0").rglob("*.npy"))
     cache_bytes = snapshot_cache(buffer).bytes
     snapshot_ms = [index.write_s * 1000.0 for index in indexes]
+    warming = _Window()
+    time.sleep(args.baseline_duration)
+    warming_cpu = warming.cpu_percent()
     ingest.stop()
 
     received = [0]
@@ -401,6 +413,7 @@ def run_node(args: argparse.Namespace) -> None:
                     "arrays_copied": [index.arrays_copied for index in indexes],
                     "mb_written": round(snapshot_bytes / 2**20, 1),
                     "cache_mb": round(cache_bytes / 2**20, 1),
+                    "node_cpu_percent_warming": round(warming_cpu, 1),
                 },
                 "baseline_copy": {
                     "ms": [round(ms, 1) for ms in copy_ms],
@@ -438,7 +451,8 @@ def run_main(args: argparse.Namespace, argv: list[str]) -> None:
         )
         for camera in camera_names(args.cameras)
     ]
-    budget_s = 90.0 + args.warmup * 2 + args.duration + args.baseline_duration
+    budget_s = 90.0 + args.warmup * 2 + args.duration + args.baseline_duration * 2
+    budget_s += args.snapshots * (args.snapshot_interval + 5.0)
     try:
         node_out, _ = node.communicate(timeout=budget_s)
     finally:

@@ -36,7 +36,14 @@ from ._poses import (
     pose_matrix,
     transform_from_parameter,
 )
-from ._snapshot import SnapshotFrame, SnapshotIndex, reproject_depth, resample_depth, write_snapshot
+from ._snapshot import (
+    SnapshotFrame,
+    SnapshotIndex,
+    reproject_depth,
+    resample_depth,
+    warm_snapshot_cache,
+    write_snapshot,
+)
 
 __all__ = [
     "COLOR_ENCODINGS",
@@ -81,5 +88,6 @@ __all__ = [
     "rgb_to_compressed",
     "snapshot_cache",
     "transform_from_parameter",
+    "warm_snapshot_cache",
     "write_snapshot",
 ]

@@ -7,14 +7,22 @@ page-cache pages. An entry is keyed by the serials of the buffered messages behi
 (:attr:`~spatialclaw_ros.frames.SelectedFrame.serials`: the same serials always mean the same
 pixels) plus, for depth, the calibration its registration used.
 
+Warming: a query's window slides with time, and its frames are spread uniformly over it, so
+consecutive queries mostly choose key frames that no query chose before. Decoding them only then
+costs a full write per query; instead, once a snapshot used the cache, a background thread
+decodes each new key frame of the buffer once, into free room (never pushing anything out), so
+that snapshots find them ready (:func:`~spatialclaw_ros.frames.warm_snapshot_cache`). The cost is
+a steady decode and write of every key frame (keyframe_hz per camera), whether queries come or not.
+
 Bounds and lifetime:
     - The files of the cache never exceed ``max_mb`` MiB (least recently used entries go first;
       an array that does not fit is written into the snapshot alone). The cache lives in the
       system temporary directory by default: where that is a tmpfs, the cache is RAM, up to
-      ``max_mb`` on top of the frame buffer's own ``max_memory_mb``.
+      ``max_mb`` on top of the frame buffer's own ``max_memory_mb`` (the buffer's own cache:
+      twice ``max_memory_mb``).
     - Entries whose messages left the buffer (aged out, pushed out by its memory cap, replaced)
-      are removed at the next snapshot (:meth:`SnapshotCache.retain`); the directory is removed
-      when the cache is garbage-collected or the process exits.
+      are removed at the next snapshot or warming round (:meth:`SnapshotCache.retain`); the
+      directory is removed when the cache is garbage-collected or the process exits.
     - A snapshot holding links keeps those inodes alive after the cache dropped them, until the
       snapshot directory is removed: that memory belongs to the query, as a copy would.
 
@@ -51,8 +59,9 @@ _NPY_HEADER_BYTES = 128
 CacheKey = tuple[str, int, int, str]
 #: The first three parts of a :data:`CacheKey`: which array of which messages.
 MessageKey = tuple[str, int, int]
-#: How an array reached a snapshot: hard link or copy of a cache file, or written there alone.
-Placement = Literal["linked", "copied", "written"]
+#: How an array reached a snapshot: hard link or copy of a cache file, or written there alone
+#: (``cached``: no snapshot asked, the array was only cached ahead).
+Placement = Literal["linked", "copied", "written", "cached"]
 
 
 @dataclass
@@ -84,12 +93,20 @@ class SnapshotCache:
             into its snapshot).
         parent: directory to create the cache directory in (default: the system temporary
             directory); it should be on the filesystem of the snapshot directories.
+        warm_period_s: once a snapshot used the cache, decode the buffer's new key frames into
+            it in the background every this many seconds
+            (:func:`~spatialclaw_ros.frames.warm_snapshot_cache`); None: only on demand.
     """
 
-    def __init__(self, max_mb: float, parent: str | Path | None = None) -> None:
+    def __init__(
+        self, max_mb: float, parent: str | Path | None = None, warm_period_s: float | None = None
+    ) -> None:
         if not max_mb >= 0:
             raise ValueError(f"max_mb must be >= 0, got {max_mb}")
+        if warm_period_s is not None and not warm_period_s > 0:
+            raise ValueError(f"warm_period_s must be > 0 or None, got {warm_period_s}")
         self.max_bytes = int(max_mb * _MB)
+        self.warm_period_s = warm_period_s
         self._parent = None if parent is None else Path(parent)
         self._lock = threading.Lock()
         self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
@@ -113,17 +130,19 @@ class SnapshotCache:
         return self._root
 
     def provide(
-        self, key: CacheKey | None, make: Callable[[], tuple[np.ndarray, Any]], destination: Path
+        self, key: CacheKey | None, make: Callable[[], tuple[np.ndarray, Any]], destination: Path | None
     ) -> tuple[Any, Placement, bool]:
         """Put the array of ``key`` at ``destination`` (a new path), decoding it only on a miss.
 
         Args:
             key: the cache key (None: never cache, e.g. a frame without serials).
             make: decodes the array; returns it with metadata kept beside it (e.g. its size).
-            destination: where the snapshot wants the file.
+            destination: where the snapshot wants the file; None to only cache it ahead of a
+                snapshot, in free room (nothing is pushed out for it).
 
         Returns:
-            The metadata, how the file was placed, and whether ``make`` ran.
+            The metadata, how the file was placed (``"cached"`` without a destination, also when
+            there was no room), and whether ``make`` ran.
 
         Raises:
             Whatever ``make`` raises (nothing is cached then); OSError when the file cannot be written.
@@ -133,11 +152,15 @@ class SnapshotCache:
         if entry is None:
             array, meta = make()
             decoded = True
-            entry = self._store(key, array, meta)
+            entry = self._store(key, array, meta, evict=destination is not None)
             if entry is None:
+                if destination is None:
+                    return meta, "cached", decoded
                 _write_npy(destination, array)
                 return meta, "written", decoded
         try:
+            if destination is None:
+                return entry.meta, "cached", decoded
             return entry.meta, self._place(entry.path, destination), decoded
         finally:
             with self._lock:
@@ -185,14 +208,22 @@ class SnapshotCache:
             self._root = root
         return self._root
 
-    def _store(self, key: CacheKey | None, array: np.ndarray, meta: Any) -> _Entry | None:
+    def has_room(self, nbytes: int) -> bool:
+        """Whether ``nbytes`` more fit without pushing anything out."""
+        return self._bytes + nbytes <= self.max_bytes
+
+    def holds(self, key: CacheKey) -> bool:
+        """Whether the array of ``key`` is cached."""
+        return key in self._entries
+
+    def _store(self, key: CacheKey | None, array: np.ndarray, meta: Any, evict: bool) -> _Entry | None:
         """Write a new entry (pinned once), or None when it cannot be cached."""
         if key is None:
             return None
         nbytes = array.nbytes + _NPY_HEADER_BYTES
         with self._lock:
             root = self._directory()
-            if root is None or not self._reserve(nbytes):
+            if root is None or not self._reserve(nbytes, evict):
                 return None
         kind, color, other, variant = key
         path = root / f"{kind}-{color}-{other}-{variant}.npy"
@@ -219,11 +250,11 @@ class SnapshotCache:
             self._entries[key] = entry
             return entry
 
-    def _reserve(self, nbytes: int) -> bool:
-        """Make room for ``nbytes`` by dropping unpinned entries, oldest use first (lock held)."""
+    def _reserve(self, nbytes: int, evict: bool) -> bool:
+        """Count ``nbytes`` in, making room by dropping unpinned entries, oldest use first, when ``evict``."""
         if nbytes > self.max_bytes:
             return False
-        if self._bytes + nbytes > self.max_bytes:
+        if evict and self._bytes + nbytes > self.max_bytes:
             for key in [key for key, entry in self._entries.items() if entry.pins == 0]:
                 self._drop(key)
                 if self._bytes + nbytes <= self.max_bytes:
@@ -249,6 +280,10 @@ class SnapshotCache:
             return "copied"
 
 
+#: The buffer's own cache: bound relative to its ``max_memory_mb``, and how often it is warmed (s).
+_DEFAULT_CACHE_FACTOR = 2.0
+_DEFAULT_WARM_PERIOD_S = 0.5
+
 _CACHES: weakref.WeakKeyDictionary[Any, SnapshotCache] = weakref.WeakKeyDictionary()
 _CACHES_LOCK = threading.Lock()
 
@@ -256,13 +291,17 @@ _CACHES_LOCK = threading.Lock()
 def snapshot_cache(buffer: Any) -> SnapshotCache:
     """The cache that :func:`~spatialclaw_ros.frames.write_snapshot` uses for ``buffer``.
 
-    Created on first use with ``max_mb = buffer.max_memory_mb`` in the system temporary
-    directory; it lives as long as the buffer.
+    Created on first use in the system temporary directory, bounded to twice
+    ``buffer.max_memory_mb`` (room for the decoded arrays of every frame the buffer can hold:
+    float32 depth is twice its 16-bit message), and warmed every 0.5 s once a snapshot used it;
+    it lives as long as the buffer.
     """
     with _CACHES_LOCK:
         cache = _CACHES.get(buffer)
         if cache is None:
-            cache = _CACHES[buffer] = SnapshotCache(buffer.max_memory_mb)
+            cache = _CACHES[buffer] = SnapshotCache(
+                _DEFAULT_CACHE_FACTOR * buffer.max_memory_mb, warm_period_s=_DEFAULT_WARM_PERIOD_S
+            )
         return cache
 
 

@@ -30,10 +30,13 @@ Convention:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import struct
+import threading
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -278,7 +281,11 @@ def _calibration(frame: SelectedFrame, T_color_depth: np.ndarray | None) -> str:
 
 
 def _decode_and_place(
-    frame: SelectedFrame, index: int, directory: Path, pose_source: PoseSource | None, cache: SnapshotCache
+    frame: SelectedFrame,
+    index: int,
+    directory: Path | None,
+    pose_source: PoseSource | None,
+    cache: SnapshotCache,
 ) -> _Decoded:
     """Put one frame's arrays in ``directory`` (decoded on a cache miss); depth/label problems: errors."""
     camera = frame.camera
@@ -286,6 +293,10 @@ def _decode_and_place(
     color_serial, depth_serial, labels_serial = frame.serials
     color_frame_id = message.header.frame_id
     placed: list[tuple[Placement, bool]] = []
+
+    def at(name: str) -> Path | None:
+        """Where the snapshot wants an array (None: only warming the cache)."""
+        return None if directory is None else directory / name
 
     def cached(kind: str, other: int, variant: str = "") -> CacheKey | None:
         """The cache key of an array (None for a frame without serials, or a missing message)."""
@@ -296,7 +307,7 @@ def _decode_and_place(
         return rgb, rgb.shape[:2]
 
     image = f"images/{index:04d}.npy"
-    (height, width), how, decoded = cache.provide(cached("image", 0), decode_image, directory / image)
+    (height, width), how, decoded = cache.provide(cached("image", 0), decode_image, at(image))
     placed.append((how, decoded))
     errors: list[str] = []
     try:
@@ -316,7 +327,7 @@ def _decode_and_place(
         try:
             depth = f"depth/{index:04d}.npy"
             key = cached("depth", depth_serial, _calibration(frame, T_color_depth))
-            registration, how, decoded = cache.provide(key, decode_and_register, directory / depth)
+            registration, how, decoded = cache.provide(key, decode_and_register, at(depth))
             placed.append((how, decoded))
         except FrameDecodeError as error:
             registration, depth = "none", None
@@ -328,7 +339,7 @@ def _decode_and_place(
             _, how, decoded = cache.provide(
                 cached("labels", labels_serial),
                 lambda: (decode_labels(frame.labels_message, camera, (height, width)), None),
-                directory / labels,
+                at(labels),
             )
             placed.append((how, decoded))
         except FrameDecodeError as error:
@@ -339,17 +350,103 @@ def _decode_and_place(
     )
 
 
-def _live_keys(buffer: FrameBuffer) -> list[MessageKey]:
-    """Kind and serials of every array the buffer's complete frames may need (the cache's live entries)."""
+def _held(buffer: FrameBuffer) -> list[SelectedFrame]:
+    """Every complete frame the buffer holds, oldest first."""
     try:
-        held = buffer.select(None, _ALL_WINDOW_S, _ALL_FRAMES)
+        return buffer.select(None, _ALL_WINDOW_S, _ALL_FRAMES)
     except NoFramesError:
         return []
-    keys = []
+
+
+def _live_keys(held: list[SelectedFrame]) -> list[MessageKey]:
+    """Kind and serials of every array ``held`` frames may need (the cache's live entries)."""
+    keys: list[MessageKey] = []
     for frame in held:
         color, depth, labels = frame.serials
         keys += [("image", color, 0), ("depth", color, depth), ("labels", color, labels)]
     return keys
+
+
+def warm_snapshot_cache(buffer: FrameBuffer, cache: SnapshotCache | None = None) -> int:
+    """Decode the buffer's key frames new to ``cache`` into it, newest first; returns how many frames.
+
+    Removes the entries of frames that left the buffer first. Each camera's newest frame is left
+    for the snapshot (it is dropped when the next one arrives unless it is a key frame), and
+    nothing is pushed out: warming stops when the cache is full. Frames that cannot be decoded
+    are skipped (a snapshot reports them). ``cache`` defaults to the buffer's own.
+    """
+    cache = snapshot_cache(buffer) if cache is None else cache
+    held = _held(buffer)
+    cache.retain(_live_keys(held))
+    newest: dict[str, int] = {}
+    for frame in held:
+        newest[frame.camera] = frame.stamp_ns
+    warmed = 0
+    for frame in reversed(held):
+        color_serial = frame.serials[0]
+        if not color_serial or frame.stamp_ns == newest[frame.camera]:
+            continue
+        if cache.holds(("image", color_serial, 0, "")):
+            continue
+        if not cache.has_room(_decoded_bytes(frame)):
+            break
+        before = cache.bytes
+        try:
+            _decode_and_place(frame, 0, None, buffer.pose_source, cache)
+        except FrameDecodeError:
+            continue
+        if cache.bytes <= before:
+            break  # no room after all
+        warmed += 1
+    return warmed
+
+
+def _decoded_bytes(frame: SelectedFrame) -> int:
+    """About what a frame's arrays take decoded: its payloads, depth twice (16-bit → float32)."""
+
+    def size(message: Any) -> int:
+        if message is None:
+            return 0
+        data = message.data
+        return data.nbytes if isinstance(data, memoryview) else len(data)
+
+    return size(frame.message) + 2 * size(frame.depth_message) + size(frame.labels_message)
+
+
+_WARMERS: weakref.WeakKeyDictionary[SnapshotCache, threading.Thread] = weakref.WeakKeyDictionary()
+_WARMERS_LOCK = threading.Lock()
+
+
+def _warm_periodically(
+    buffer_ref: weakref.ref[FrameBuffer], cache_ref: weakref.ref[SnapshotCache], period_s: float
+) -> None:
+    """Warm the cache every ``period_s`` until the buffer or the cache is gone (holds neither in between)."""
+    while True:
+        time.sleep(period_s)
+        buffer, cache = buffer_ref(), cache_ref()
+        if buffer is None or cache is None:
+            return
+        # A failed write (a full disk): snapshots write their arrays alone; try again next period.
+        with contextlib.suppress(OSError):
+            warm_snapshot_cache(buffer, cache)
+        del buffer, cache
+
+
+def _start_warming(buffer: FrameBuffer, cache: SnapshotCache) -> None:
+    """Start the cache's background warmer, once (see :class:`SnapshotCache` ``warm_period_s``)."""
+    if cache.warm_period_s is None:
+        return
+    with _WARMERS_LOCK:
+        if cache in _WARMERS:
+            return
+        thread = threading.Thread(
+            target=_warm_periodically,
+            args=(weakref.ref(buffer), weakref.ref(cache), cache.warm_period_s),
+            name="snapshot-cache-warmer",
+            daemon=True,
+        )
+        _WARMERS[cache] = thread
+    thread.start()
 
 
 def _poses(
@@ -408,7 +505,7 @@ def write_snapshot(
         target_frame: frame to express camera poses in ("" for the pose source's own world frame).
         cache: where decoded arrays are kept between snapshots (default: the buffer's own,
             :func:`~spatialclaw_ros.frames.snapshot_cache`); entries of frames that left the
-            buffer are removed first.
+            buffer are removed first, and the cache's background warming starts (once) after.
 
     Returns:
         The written index. Frames whose image cannot be decoded are left out, and depth, labels
@@ -429,7 +526,7 @@ def write_snapshot(
     (directory / "labels").mkdir(exist_ok=True)
     pose_source = buffer.pose_source
     cache = snapshot_cache(buffer) if cache is None else cache
-    cache.retain(_live_keys(buffer))
+    cache.retain(_live_keys(_held(buffer)))
     with ThreadPoolExecutor(max_workers=min(_WRITERS, len(selected))) as pool:
         futures = [
             pool.submit(_decode_and_place, frame, position, directory, pose_source, cache)
@@ -508,6 +605,7 @@ def write_snapshot(
     partial.write_text(json.dumps(document, indent=1, allow_nan=False))
     partial.chmod(0o444)
     partial.replace(directory / INDEX_NAME)
+    _start_warming(buffer, cache)
     return SnapshotIndex(
         directory=directory,
         world_frame=world_frame,

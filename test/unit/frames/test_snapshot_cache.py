@@ -3,6 +3,7 @@
 import stat
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from spatialclaw_ros.frames import (
     depth_to_image,
     numpy_to_image,
     snapshot_cache,
+    warm_snapshot_cache,
     write_snapshot,
 )
 
@@ -64,12 +66,12 @@ def test_snapshot_files_cache_files_are_read_only_and_the_cache_is_private(tmp_p
 
 def test_entries_of_frames_that_aged_out_are_removed(tmp_path, publish):
     buffer = FrameBuffer(keyframe_hz=2.0, history_s=5.0, max_memory_mb=100.0)
+    cache = SnapshotCache(100.0)
     publish(buffer, "front", 0.0, 50, 10.0, with_depth=True)
-    write_snapshot(buffer, tmp_path / "a", None, 5.0, 32)
-    cache = snapshot_cache(buffer)
+    write_snapshot(buffer, tmp_path / "a", None, 5.0, 32, cache=cache)
     old = set(names(cache.directory))
     publish(buffer, "front", 5.0, 100, 10.0, with_depth=True)  # 10 s later: every old frame aged out
-    index = write_snapshot(buffer, tmp_path / "b", ["front"], 0.0, 1)
+    index = write_snapshot(buffer, tmp_path / "b", ["front"], 0.0, 1, cache=cache)
     assert not old & set(names(cache.directory))
     assert cache.entries == 2 == index.arrays_decoded  # the one frame of this snapshot: image and depth
     # The first snapshot still reads its arrays: the links keep them.
@@ -82,12 +84,12 @@ def test_entries_of_frames_pushed_out_by_the_memory_cap_are_removed(tmp_path, ms
     rgb = numpy_to_image(np.zeros((48, 64, 3), np.uint8), "rgb8")
     for i in range(10):
         buffer.add_image("cam", msgs.image(rgb, i * NS), received_ns=i * NS)
-    write_snapshot(buffer, tmp_path / "a", None, 100.0, 32)
-    cache = snapshot_cache(buffer)
+    cache = SnapshotCache(100.0)
+    write_snapshot(buffer, tmp_path / "a", None, 100.0, 32, cache=cache)
     assert cache.entries == 10
     for i in range(10, 15):
         buffer.add_image("cam", msgs.image(rgb, i * NS), received_ns=i * NS)
-    index = write_snapshot(buffer, tmp_path / "b", ["cam"], 0.0, 1)
+    index = write_snapshot(buffer, tmp_path / "b", ["cam"], 0.0, 1, cache=cache)
     assert index.frames[0].stamp_ns == 14 * NS
     # Frames 0..4 left the buffer and their files the cache; 5..9 stay, 14 joined (10..13 never cached).
     assert cache.entries == 6 and len(names(cache.directory)) == 6
@@ -177,3 +179,37 @@ def test_the_cache_directory_goes_with_its_buffer(tmp_path, publish):
     assert directory is not None and directory.parent == Path(tempfile.gettempdir())
     del buffer
     assert not directory.exists()
+
+
+def test_warming_decodes_the_key_frames_ahead_of_a_snapshot(tmp_path, buffer, publish):
+    publish(buffer, "front", 0.0, 40, 10.0, with_depth=True)
+    cache = SnapshotCache(100.0)
+    assert warm_snapshot_cache(buffer, cache) == 8  # nine frames held; the newest is left to the snapshot
+    assert warm_snapshot_cache(buffer, cache) == 0
+    index = write_snapshot(buffer, tmp_path / "a", None, 10.0, 32, cache=cache)
+    assert index.arrays_decoded == 2 and index.arrays_linked == 18  # the newest frame's image and depth
+
+
+def test_warming_pushes_nothing_out_and_drops_frames_that_left(tmp_path, publish):
+    buffer = FrameBuffer(keyframe_hz=2.0, history_s=5.0, max_memory_mb=100.0)
+    publish(buffer, "front", 0.0, 50, 10.0)
+    cache = SnapshotCache(max_mb=4.5 * (128 + 6 * 8 * 3) / 2**20)
+    assert warm_snapshot_cache(buffer, cache) == 4 and cache.entries == 4
+    old = names(cache.directory)
+    assert warm_snapshot_cache(buffer, cache) == 0 and names(cache.directory) == old
+    publish(buffer, "front", 5.0, 100, 10.0)  # every old frame aged out
+    assert warm_snapshot_cache(buffer, cache) == 4
+    assert not old & names(cache.directory) and cache.bytes <= cache.max_bytes
+
+
+def test_the_buffers_own_cache_warms_in_the_background_after_a_snapshot(tmp_path, buffer, publish):
+    publish(buffer, "front", 0.0, 10, 10.0)
+    write_snapshot(buffer, tmp_path / "a", None, 10.0, 32)
+    cache = snapshot_cache(buffer)
+    assert cache.warm_period_s is not None and cache.max_bytes == 2 * 100 * 2**20
+    publish(buffer, "front", 1.0, 30, 10.0)  # four more key frames, and a newest one
+    deadline = time.monotonic() + 10.0
+    while cache.entries < 1 + 4 + 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    index = write_snapshot(buffer, tmp_path / "b", None, 10.0, 32)
+    assert len(index.frames) == 9 and index.arrays_decoded == 1  # the newest frame only
