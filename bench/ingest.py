@@ -101,6 +101,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--snapshot-interval", type=float, default=3.0, help="seconds from one snapshot to the next (queries)"
     )
     parser.add_argument(
+        "--snapshot-dir",
+        default=None,
+        help="where snapshots and their cache go (default: the system temporary directory, as the sandbox's "
+        "work_dir); e.g. a tmpfs",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a few seconds in all: 1 camera of 320×240 at 10 Hz, 1 s windows, 4-frame snapshots",
@@ -257,7 +263,13 @@ def run_node(args: argparse.Namespace) -> None:
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import CameraInfo, Image
 
-    from spatialclaw_ros.frames import FrameBuffer, snapshot_cache, write_snapshot
+    from spatialclaw_ros.frames import (
+        FrameBuffer,
+        SnapshotCache,
+        attach_snapshot_cache,
+        snapshot_cache,
+        write_snapshot,
+    )
     from spatialclaw_ros.ros.ingest import CameraIngest, declare_ingest_parameters
 
     cameras = camera_names(args.cameras)
@@ -337,7 +349,11 @@ def run_node(args: argparse.Namespace) -> None:
 
     indexes = []
     copy_ms = []
-    with tempfile.TemporaryDirectory(prefix="bench-snapshot-") as tmp:
+    if args.snapshot_dir is not None:
+        default = snapshot_cache(buffer)
+        cache = SnapshotCache(default.max_bytes / 2**20, args.snapshot_dir, default.warm_period_s)
+        attach_snapshot_cache(buffer, cache)
+    with tempfile.TemporaryDirectory(prefix="bench-snapshot-", dir=args.snapshot_dir) as tmp:
         first: dict[str, Any] = {}
         next_snapshot = time.monotonic()
         for repeat in range(args.snapshots):

@@ -12,6 +12,7 @@ own prompt token counts showed so far.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,6 +33,9 @@ class Turn:
     text: str
     images: list[EncodedImage] = field(default_factory=list)
     compressed: bool = False
+    _encoded: tuple[tuple[Any, ...], bytes] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def tokens(self) -> int:
         """Estimated prompt tokens of this message, before calibration."""
@@ -52,6 +56,16 @@ class Turn:
             parts.append({"type": "image_url", "image_url": {"url": image.data_url}})
         return {"role": self.role, "content": parts}
 
+    def message_json(self) -> bytes:
+        """:meth:`message` serialized as JSON (UTF-8), encoded again only after the turn changed.
+
+        A query's key frames ride in every request; their base64 text is encoded into JSON once.
+        """
+        key = (self.role, self.text, tuple(self.images))
+        if self._encoded is None or self._encoded[0] != key:
+            self._encoded = (key, json.dumps(self.message(), ensure_ascii=False).encode())
+        return self._encoded[1]
+
 
 class Conversation:
     """The turns of one query, with a calibrated token estimate and :meth:`fit`."""
@@ -68,9 +82,9 @@ class Conversation:
         """Append a turn."""
         self.turns.append(turn)
 
-    def messages(self, extra: list[Turn] | None = None) -> list[dict[str, Any]]:
-        """The chat messages, with ``extra`` turns appended (not stored)."""
-        return [turn.message() for turn in [*self.turns, *(extra or [])]]
+    def messages(self, extra: list[Turn] | None = None) -> list[bytes]:
+        """The chat messages as JSON (:meth:`Turn.message_json`), ``extra`` turns appended (not stored)."""
+        return [turn.message_json() for turn in [*self.turns, *(extra or [])]]
 
     def estimate(self, extra: list[Turn] | None = None) -> int:
         """Calibrated prompt tokens of :meth:`messages` (``extra`` included)."""

@@ -1,21 +1,30 @@
 """Async client for OpenAI-compatible chat endpoints: retries, per-call timeouts, clamped max_tokens, health.
 
-vLLM first, any compatible server second. The API key is read from the environment variable named in
-:class:`LLMSettings` when the client is built and goes only into the HTTP client.
+vLLM first, any compatible server second. Plain HTTP with the chat completions wire format, over
+aiohttp (a round trip on this machine: ~0.6 ms, against ~1.7 ms for httpx and ~7 ms for the openai
+package; a step of the agent makes one). Each message arrives already serialized (:meth:`Turn.message_json
+<spatialclaw_ros.agent._conversation.Turn.message_json>` encodes a turn once per query), so a step's
+request costs one join of bytes, not a walk over every key frame's base64 text. The API key is read
+from the environment variable named in :class:`LLMSettings` when the client is built and goes only
+into the ``Authorization`` header.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
 import re
 import time
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import openai
+import aiohttp
 
 from spatialclaw_ros.agent._settings import LLMSettings
 
@@ -24,6 +33,8 @@ MIN_COMPLETION_TOKENS = 128
 MAX_BACKOFF_S = 8.0
 _CONTEXT_ERROR = re.compile(r"context length|context window|maximum context|too many tokens|too long", re.I)
 _PROMPT_TOKENS = re.compile(r"(\d+) (?:tokens )?in the messages|request has (\d+) input tokens", re.I)
+#: Statuses worth another attempt: rate limits, timeouts and the server's own failures.
+_RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 
 class ModelUnavailableError(RuntimeError):
@@ -41,6 +52,15 @@ class ContextOverflowError(RuntimeError):
 
 class DeadlineError(RuntimeError):
     """The query's time budget ran out before the call could finish."""
+
+
+class _StatusError(Exception):
+    """The endpoint answered with an error status; ``text`` is its message."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(f"HTTP {status}: {text}")
+        self.status = status
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -73,9 +93,12 @@ class LLMClient:
         """Build the HTTP client; the key comes from ``os.environ[settings.api_key_env]`` (or none)."""
         self.settings = settings
         key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
-        self._client = openai.AsyncOpenAI(
-            base_url=settings.base_url, api_key=key or "none", max_retries=0, timeout=settings.timeout_s
-        )
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if key:
+            self._headers["Authorization"] = f"Bearer {key}"
+        self._base_url = settings.base_url.rstrip("/")
+        self._proxy = _environment_proxy(self._base_url)
+        self._http: aiohttp.ClientSession | None = None
         self._model = settings.model
 
     @property
@@ -85,16 +108,22 @@ class LLMClient:
 
     async def close(self) -> None:
         """Close the HTTP connections."""
-        await self._client.close()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     async def health(self, timeout_s: float = 5.0) -> ModelHealth:
         """List the endpoint's models; resolve an empty model name to the first one listed."""
         try:
-            page = await asyncio.wait_for(self._client.models.list(), timeout_s)
-        except (openai.APIError, asyncio.TimeoutError, OSError) as error:
+            listing = await asyncio.wait_for(self._send("GET", "models", None, timeout_s), timeout_s)
+        except (aiohttp.ClientError, _StatusError, asyncio.TimeoutError, ValueError) as error:
             message = f"{self.settings.base_url} did not answer: {_brief(error)}"
             return ModelHealth(False, self._model, (), message)
-        available = tuple(model.id for model in page.data)
+        try:
+            available = tuple(str(model["id"]) for model in listing["data"])
+        except (LookupError, TypeError) as error:
+            message = f"{self.settings.base_url} lists its models in a form not understood: {_brief(error)}"
+            return ModelHealth(False, self._model, (), message)
         if not self._model and available:
             self._model = available[0]
         if not available:
@@ -107,19 +136,21 @@ class LLMClient:
     async def chat(
         self,
         role: str,
-        messages: list[dict[str, Any]],
+        messages: Sequence[bytes],
         prompt_tokens_estimate: int,
         deadline: float | None = None,
     ) -> ChatResult:
         """One chat completion for ``role`` (``plan``, ``step``, ``vlm_ask``, ``final``).
 
-        ``max_tokens`` is the role's, clamped so that ``prompt_tokens_estimate + max_tokens`` fits
-        ``context_tokens``. Retries 429, 5xx and connection errors with backoff; each attempt is
-        bounded by ``timeout_s`` and by ``deadline`` (``time.monotonic()`` seconds).
+        ``messages`` are chat messages, each serialized as JSON (UTF-8). ``max_tokens`` is the
+        role's, clamped so that ``prompt_tokens_estimate + max_tokens`` fits ``context_tokens``.
+        Retries 408, 409, 429, 5xx and connection errors with backoff; each attempt is bounded by
+        ``timeout_s`` and by ``deadline`` (``time.monotonic()`` seconds).
 
         Raises:
             ContextOverflowError: the prompt leaves no room for a completion, or the server said so.
-            ModelUnavailableError: the endpoint is unreachable, keeps failing, or refused the request.
+            ModelUnavailableError: the endpoint is unreachable, keeps failing, refused the request,
+                or answered with something that is not a chat completion.
             DeadlineError: ``deadline`` passed.
         """
         settings = self.settings.role(role)
@@ -129,11 +160,11 @@ class LLMClient:
                 f"the prompt (~{prompt_tokens_estimate} tokens) leaves {room} of "
                 f"{self.settings.context_tokens} context tokens for the answer"
             )
-        max_tokens = min(settings.max_tokens, room)
         if not self._model:
             health = await self.health(min(5.0, self.settings.timeout_s))
             if not self._model:
                 raise ModelUnavailableError(health.message)
+        body = _request_body(self._model, messages, settings.temperature, min(settings.max_tokens, room))
         started = time.monotonic()
         attempt = 0
         while True:
@@ -141,34 +172,55 @@ class LLMClient:
             timeout_s = self._attempt_timeout(deadline)
             try:
                 response = await asyncio.wait_for(
-                    self._client.chat.completions.create(
-                        model=self._model,
-                        messages=messages,  # type: ignore[arg-type]
-                        temperature=settings.temperature,
-                        max_tokens=max_tokens,
-                        timeout=timeout_s,
-                    ),
-                    timeout_s,
+                    self._send("POST", "chat/completions", body, timeout_s), timeout_s
                 )
-            except openai.BadRequestError as error:
-                text = _brief(error)
-                if _CONTEXT_ERROR.search(text):
-                    raise ContextOverflowError(text, _prompt_tokens_of(text)) from None
-                raise ModelUnavailableError(f"the endpoint refused the request: {text}") from None
-            except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as error:
-                raise ModelUnavailableError(f"the endpoint refused the request: {_brief(error)}") from None
-            except (openai.APIConnectionError, openai.APIStatusError, asyncio.TimeoutError) as error:
-                if deadline is not None and time.monotonic() >= deadline - 0.05:
-                    raise DeadlineError("the query's time budget ran out during a model call") from None
-                if not _retryable(error) or attempt > self.settings.retries:
-                    raise ModelUnavailableError(
-                        f"{self.settings.base_url} failed after {attempt} attempt(s): {_brief(error)}"
-                    ) from None
-                delay_s = self._backoff_s(attempt, deadline)
-                LOG.warning("model call failed (%s); retry %d in %.2f s", _brief(error), attempt, delay_s)
-                await asyncio.sleep(delay_s)
+            except _StatusError as error:
+                if error.status == 400 and _CONTEXT_ERROR.search(error.text):
+                    raise ContextOverflowError(error.text, _prompt_tokens_of(error.text)) from None
+                if not _retryable(error):
+                    message = f"the endpoint refused the request: {_brief(error)}"
+                    raise ModelUnavailableError(message) from None
+                await self._before_retry(error, attempt, deadline)
                 continue
-            return _result(response, prompt_tokens_estimate, time.monotonic() - started, attempt)
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as error:
+                await self._before_retry(error, attempt, deadline)
+                continue
+            except (aiohttp.ClientError, ValueError) as error:
+                raise ModelUnavailableError(
+                    f"{self.settings.base_url} answered with something that is not JSON: {_brief(error)}"
+                ) from None
+            try:
+                return _result(response, prompt_tokens_estimate, time.monotonic() - started, attempt)
+            except (KeyError, IndexError, TypeError, AttributeError) as error:
+                raise ModelUnavailableError(
+                    f"{self.settings.base_url} answered with something that is not a chat completion: "
+                    f"{type(error).__name__}: {error}"
+                ) from None
+
+    async def _send(self, method: str, path: str, body: bytes | None, timeout_s: float) -> Any:
+        """One HTTP exchange; the decoded JSON reply, or ``_StatusError`` for a status >= 400."""
+        if self._http is None:  # made on first use: a session belongs to the loop that runs it
+            self._http = aiohttp.ClientSession(headers=self._headers)
+        timeout = aiohttp.ClientTimeout(total=timeout_s)
+        async with self._http.request(
+            method, f"{self._base_url}/{path}", data=body, timeout=timeout, proxy=self._proxy
+        ) as response:
+            content = await response.read()
+        if response.status >= 400:
+            raise _StatusError(response.status, _error_text(content, response.reason or ""))
+        return json.loads(content)
+
+    async def _before_retry(self, error: BaseException, attempt: int, deadline: float | None) -> None:
+        """Raise when no further attempt is allowed; else wait the backoff."""
+        if deadline is not None and time.monotonic() >= deadline - 0.05:
+            raise DeadlineError("the query's time budget ran out during a model call") from None
+        if attempt > self.settings.retries:
+            raise ModelUnavailableError(
+                f"{self.settings.base_url} failed after {attempt} attempt(s): {_brief(error)}"
+            ) from None
+        delay_s = self._backoff_s(attempt, deadline)
+        LOG.warning("model call failed (%s); retry %d in %.2f s", _brief(error), attempt, delay_s)
+        await asyncio.sleep(delay_s)
 
     def _attempt_timeout(self, deadline: float | None) -> float:
         timeout_s = self.settings.timeout_s
@@ -187,31 +239,63 @@ class LLMClient:
         return delay_s
 
 
+def _environment_proxy(url: str) -> str | None:
+    """The proxy that ``HTTP_PROXY``/``HTTPS_PROXY`` name for ``url``, unless ``NO_PROXY`` exempts its host.
+
+    Read once per client: looking the environment up on every request costs ~0.8 ms.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
+
+
+def _request_body(model: str, messages: Sequence[bytes], temperature: float, max_tokens: int) -> bytes:
+    """The chat completions request, its messages joined as they are (already JSON)."""
+    head = json.dumps({"model": model, "temperature": temperature, "max_tokens": max_tokens})
+    return b"".join((head[:-1].encode(), b', "messages": [', b", ".join(messages), b"]}"))
+
+
 def _result(response: Any, prompt_estimate: int, duration_s: float, attempts: int) -> ChatResult:
-    choice = response.choices[0] if response.choices else None
-    message = choice.message if choice is not None else None
-    text = (message.content if message is not None else None) or ""
-    reasoning = getattr(message, "reasoning_content", None) if message is not None else None
+    choices = response["choices"]
+    choice = choices[0] if choices else {}
+    message = choice.get("message") or {}
+    text = message.get("content") or ""
+    if not isinstance(text, str):
+        raise TypeError(f"the message content is {type(text).__name__}, not text")
+    reasoning = message.get("reasoning_content")
     if isinstance(reasoning, str) and reasoning and "<think>" not in text:
         text = f"<think>{reasoning}</think>\n{text}"
-    usage = response.usage
+    usage = response.get("usage")
     return ChatResult(
         text=text,
-        prompt_tokens=usage.prompt_tokens if usage else prompt_estimate,
-        completion_tokens=usage.completion_tokens if usage else len(text) // 3,
-        finish_reason=(choice.finish_reason if choice is not None else None) or "",
+        prompt_tokens=int(usage["prompt_tokens"]) if usage else prompt_estimate,
+        completion_tokens=int(usage["completion_tokens"]) if usage else len(text) // 3,
+        finish_reason=choice.get("finish_reason") or "",
         duration_s=duration_s,
         attempts=attempts,
-        usage_reported=usage is not None,
+        usage_reported=bool(usage),
     )
 
 
-def _retryable(error: BaseException) -> bool:
-    if isinstance(error, (openai.APIConnectionError, asyncio.TimeoutError)):
-        return True
-    if isinstance(error, openai.APIStatusError):
-        return error.status_code == 429 or error.status_code >= 500
-    return False
+def _error_text(content: bytes, reason: str) -> str:
+    """The message of an error reply: vLLM's ``{"message": …}``, OpenAI's ``{"error": {"message": …}}``."""
+    text = content[:500].decode("utf-8", "replace")
+    try:
+        payload = json.loads(content)
+    except ValueError:
+        return text or reason
+    if isinstance(payload, dict):
+        error = payload.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        if payload.get("message"):
+            return str(payload["message"])
+    return text or reason
+
+
+def _retryable(error: _StatusError) -> bool:
+    return error.status in _RETRYABLE_STATUS or error.status >= 500
 
 
 def _prompt_tokens_of(text: str) -> int | None:

@@ -14,7 +14,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,6 +202,8 @@ class _Query:
         self.perception_unavailable = False
         self.source_stamps: tuple[float, ...] = ()
         self.world_frame = ""
+        self.bootstrap: asyncio.Future[CellResult] | None = None
+        self.bootstrapped = False
 
     # ----------------------------------------------------------------------------------- driver
 
@@ -216,7 +218,6 @@ class _Query:
 
         unsubscribe = self.cancel.subscribe(on_cancel)
         ask_server: AskServer | None = None
-        bootstrap: asyncio.Future[CellResult] | None = None
         answer: _Answer | None = None
         code, message = ErrorCode.NONE, ""
         self.trace.event(
@@ -235,11 +236,11 @@ class _Query:
             frames = self._load_frames()
             ask_server = await self._start_ask_server()
             bootstrap_timeout_s = min(BOOTSTRAP_TIMEOUT_S, self._remaining(self.deadline))
-            bootstrap = asyncio.ensure_future(self._execute(self._bootstrap_code(), bootstrap_timeout_s))
+            self.bootstrap = asyncio.ensure_future(self._execute(self._bootstrap_code(), bootstrap_timeout_s))
             if self.request.code:
-                answer = await self._run_code(bootstrap)
+                answer = await self._run_code()
             else:
-                answer = await self._run_model(frames, bootstrap)
+                answer = await self._run_model(frames)
         except _StopError as stop:
             code, message = stop.code, stop.message
         except asyncio.CancelledError:
@@ -260,7 +261,7 @@ class _Query:
             code, message = ErrorCode.AGENT_FAILED, f"internal error: {type(error).__name__}: {error}"
         finally:
             unsubscribe()
-            if bootstrap is not None and not bootstrap.done():
+            if self.bootstrap is not None and not self.bootstrap.done():
                 self.kernel.interrupt()
             if ask_server is not None:
                 # A cancel landing here must not escape run(): the outcome still has to be made.
@@ -309,7 +310,7 @@ class _Query:
             tokens={
                 role: {"prompt": c[0], "completion": c[1], "calls": c[2]} for role, c in self.tokens.items()
             },
-            stage_s={stage: round(seconds, 4) for stage, seconds in self.stage_s.items()},
+            stage_s=self._stage_totals(),
             context={
                 "dropped_images": self.conversation.dropped_images,
                 "compressed_turns": self.conversation.compressed_turns,
@@ -340,15 +341,15 @@ class _Query:
     def _load_frames(self) -> Any:
         from spatialclaw_ros.runtime.frames import load_frames
 
-        started = time.monotonic()
-        try:
-            frames = load_frames(self.kernel.snapshot_dir)
-        except (OSError, ValueError, KeyError) as error:
-            raise _StopError(ErrorCode.NO_DATA, f"the snapshot cannot be read: {error}") from None
-        if len(frames) == 0:
-            raise _StopError(ErrorCode.NO_DATA, "the snapshot holds no frames")
-        self.source_stamps = tuple(sorted({float(frame.stamp) for frame in frames}))
-        self.world_frame = str(frames[0].world_frame)
+        with self._stage("snapshot"):
+            try:
+                frames = load_frames(self.kernel.snapshot_dir)
+            except (OSError, ValueError, KeyError) as error:
+                raise _StopError(ErrorCode.NO_DATA, f"the snapshot cannot be read: {error}") from None
+            if len(frames) == 0:
+                raise _StopError(ErrorCode.NO_DATA, "the snapshot holds no frames")
+            self.source_stamps = tuple(sorted({float(frame.stamp) for frame in frames}))
+            self.world_frame = str(frames[0].world_frame)
         self.trace.event(
             "snapshot",
             frames=len(frames),
@@ -357,14 +358,14 @@ class _Query:
             last_stamp=self.source_stamps[-1],
             world_frame=self.world_frame,
         )
-        self._add_stage("snapshot", time.monotonic() - started)
         return frames
 
     async def _start_ask_server(self) -> AskServer | None:
         server = AskServer(self.kernel.services_dir, self._ask)
         try:
-            await server.start()
-            self.kernel.share_socket(server.path)
+            with self._stage("ask_server"):
+                await server.start()
+                self.kernel.share_socket(server.path)
         except (OSError, ValueError) as error:
             LOG.error("vlm.ask is unavailable for this query: %s", error)
             self.trace.event("error", stage="vlm_ask", message=f"vlm.ask socket: {error}")
@@ -386,13 +387,20 @@ class _Query:
             }
         )
 
-    async def _await_bootstrap(self, bootstrap: asyncio.Future[CellResult]) -> None:
-        started = time.monotonic()
+    async def _await_bootstrap(self) -> None:
+        """Wait for the bootstrap cell (once): the query's namespace must be loaded before any cell runs.
+
+        It runs while the first request is prepared and answered, off the path to the model.
+        """
+        if self.bootstrapped:
+            return
+        assert self.bootstrap is not None
         try:
-            result = await asyncio.wait_for(asyncio.shield(bootstrap), self._remaining(self.deadline))
+            with self._stage("bootstrap_wait"):
+                remaining_s = self._remaining(self.deadline)
+                result = await asyncio.wait_for(asyncio.shield(self.bootstrap), remaining_s)
         except asyncio.TimeoutError:
             raise DeadlineError from None
-        self._add_stage("bootstrap_wait", time.monotonic() - started)
         report = read_cell(result)
         self.trace.event(
             "bootstrap",
@@ -406,14 +414,14 @@ class _Query:
             detail = error_summary(result) or result.stderr[-500:] or result.status
             message = f"the kernel could not load the query's namespace: {detail}"
             raise _StopError(ErrorCode.SANDBOX_ERROR, message)
+        self.bootstrapped = True
 
     # ------------------------------------------------------------------------------- code path
 
-    async def _run_code(self, bootstrap: asyncio.Future[CellResult]) -> _Answer:
-        await self._await_bootstrap(bootstrap)
+    async def _run_code(self) -> _Answer:
         self._progress("step", "running the request's code")
         self.steps = 1
-        cell = await self._run_cell(self.request.code, "request", self._remaining(self.deadline))
+        cell = await self._run_cell(self.request.code, "request", self.deadline)
         result, report = cell.result, cell.report
         if report.answer is not None:
             try:
@@ -429,9 +437,12 @@ class _Query:
 
     # ------------------------------------------------------------------------------ model path
 
-    async def _run_model(self, frames: Any, bootstrap: asyncio.Future[CellResult]) -> _Answer:
-        self._add_turn(Turn("system", "system", self.agent.system_prompt))
-        self._add_turn(self._task_turn(frames))
+    async def _run_model(self, frames: Any) -> _Answer:
+        with self._stage("prompt"):
+            self._add_turn(Turn("system", "system", self.agent.system_prompt))
+        task = self._task_turn(frames)
+        with self._stage("prompt"):
+            self._add_turn(task)
         if self.settings.planning:
             self._progress("planning", "asking the model for a plan")
             plan_request = Turn("user", "plan", _prompts.render("plan"))
@@ -440,7 +451,6 @@ class _Query:
             self._add_turn(plan_request)
             self._add_turn(Turn("assistant", "plan", plan or "(no plan)"))
             self._add_turn(Turn("user", "begin", _prompts.render("begin")))
-        await self._await_bootstrap(bootstrap)
         stop_reason = ""
         while not stop_reason:
             if self.steps >= self.settings.max_steps:
@@ -461,22 +471,22 @@ class _Query:
         return await self._final_answer(stop_reason)
 
     async def _handle_reply(self, reply: ChatResult) -> _Answer | None:
-        parsed = parse_reply(reply.text)
-        shown = (
-            parsed.reasoning
-            if parsed.code is None
-            else f"{parsed.reasoning}\n\n```python\n{parsed.code}\n```"
-        )
-        self._add_turn(Turn("assistant", "cell", shown.strip() or "(empty reply)"))
+        with self._stage("reply"):
+            parsed = parse_reply(reply.text)
+            shown = (
+                parsed.reasoning
+                if parsed.code is None
+                else f"{parsed.reasoning}\n\n```python\n{parsed.code}\n```"
+            )
+            self._add_turn(Turn("assistant", "cell", shown.strip() or "(empty reply)"))
         if parsed.code is None:
             self.trace.event("parse_error", error=parsed.error, reply=reply.text)
             self._fail(f"the model's replies had no usable cell {self.failures + 1} times")
             self._add_turn(Turn("user", "feedback", _prompts.render(parsed.error or "no_code")))
             return None
         self.steps += 1
-        timeout_s = min(self.settings.cell_timeout_s, self._remaining(self.step_deadline))
         self._progress("step", f"running cell {self.steps}")
-        cell = await self._run_cell(parsed.code, "model", timeout_s)
+        cell = await self._run_cell(parsed.code, "model", self.step_deadline, self.settings.cell_timeout_s)
         result, report = cell.result, cell.report
         notes: list[str] = []
         if report.answer is not None:
@@ -494,7 +504,8 @@ class _Query:
             notes.append(_prompts.render("restarted"))
         if self.steps == self.settings.max_steps - 1:
             notes.append(_prompts.render("last_step"))
-        self._add_turn(self._observation(cell, notes))
+        with self._stage("observation"):
+            self._add_turn(self._observation(cell, notes))
         return None
 
     async def _final_answer(self, reason: str) -> _Answer:
@@ -514,8 +525,7 @@ class _Query:
         if parsed.code is None:
             raise _StopError(code, f"the query {failure}; the final answer-only reply had no cell")
         self.steps += 1
-        timeout_s = min(FINAL_CELL_TIMEOUT_S, self._remaining(self.deadline))
-        cell = await self._run_cell(parsed.code, "final", timeout_s)
+        cell = await self._run_cell(parsed.code, "final", self.deadline, FINAL_CELL_TIMEOUT_S)
         result, report = cell.result, cell.report
         if report.answer is None:
             detail = error_summary(result) or "it did not call ReturnAnswer"
@@ -528,22 +538,22 @@ class _Query:
         return _Answer(payload, final=True)
 
     def _task_turn(self, frames: Any) -> Turn:
-        started = time.monotonic()
-        keys = _key_frame_indices(frames, self.settings.key_frames)
         t0 = self.source_stamps[0]
-        images = []
-        for index in keys:
-            frame = frames[index]
-            label = f"frame {index} · {frame.camera} · t = +{float(frame.stamp) - t0:.2f} s"
-            images.append(
+        with self._stage("key_frames"):
+            images = [
                 encode_rgb(
-                    np.asarray(frame.image),
-                    label,
+                    np.asarray(frames[index].image),
+                    f"frame {index} · {frames[index].camera} · t = +{float(frames[index].stamp) - t0:.2f} s",
                     self.agent.llm_settings.max_image_side_px,
                     self.agent.llm_settings.jpeg_quality,
                 )
-            )
-        self._add_stage("key_frames", time.monotonic() - started)
+                for index in _key_frame_indices(frames, self.settings.key_frames)
+            ]
+        with self._stage("prompt"):
+            return self._task_text_turn(frames, images)
+
+    def _task_text_turn(self, frames: Any, images: list[EncodedImage]) -> Turn:
+        t0 = self.source_stamps[0]
         answer_type = self.request.answer_type or "free"
         choices = ", ".join(repr(choice) for choice in self.request.choices)
         text = _prompts.render(
@@ -567,8 +577,10 @@ class _Query:
         budget = int(llm.context_tokens * (1 - CONTEXT_MARGIN)) - llm.role(role).max_tokens
         budget = max(budget, llm.context_tokens // 2)
         for _attempt in range(4):
-            fitted = self.conversation.fit(budget, extra)
-            estimate = self.conversation.estimate(extra)
+            with self._stage("request"):
+                fitted = self.conversation.fit(budget, extra)
+                estimate = self.conversation.estimate(extra)
+                messages = self.conversation.messages(extra)
             self.trace.event(
                 "llm_request",
                 role=role,
@@ -579,20 +591,19 @@ class _Query:
                 dropped_images=self.conversation.dropped_images,
                 compressed_turns=self.conversation.compressed_turns,
                 dropped_steps=self.conversation.dropped_turns,
+                stage_s=self._stage_totals(),
             )
             if self.first_request_s is None:
                 self.first_request_s = time.monotonic() - self.started
-            started = time.monotonic()
             try:
-                result = await self.llm.chat(role, self.conversation.messages(extra), estimate, deadline)
+                with self._stage(f"llm_{role}"):
+                    result = await self.llm.chat(role, messages, estimate, deadline)
             except ContextOverflowError as error:
                 self.trace.event("context_overflow", role=role, message=str(error))
                 if error.prompt_tokens:
                     self.conversation.calibrate(estimate, error.prompt_tokens)
                 budget = int(budget * 0.85)
                 continue
-            finally:
-                self._add_stage(f"llm_{role}", time.monotonic() - started)
             if result.usage_reported:
                 self.conversation.calibrate(estimate, result.prompt_tokens)
             self._count_tokens(role, result)
@@ -614,15 +625,17 @@ class _Query:
     async def _execute(self, code: str, timeout_s: float) -> CellResult:
         return await asyncio.to_thread(self.kernel.execute, code, max(0.1, timeout_s))
 
-    async def _run_cell(self, code: str, source: str, timeout_s: float) -> _Cell:
+    async def _run_cell(self, code: str, source: str, deadline: float, limit_s: float = math.inf) -> _Cell:
+        """Run a cell once the namespace is loaded, until ``deadline`` (monotonic s), at most ``limit_s``."""
+        await self._await_bootstrap()
         self.trace.event("cell", step=self.steps, source=source, code=code)
-        started = time.monotonic()
-        result = await self._execute(code, timeout_s)
-        self._add_stage("cell", time.monotonic() - started)
-        report = read_cell(result)
-        if result.error is not None and result.error.ename == "PerceptionError":
-            self.perception_unavailable |= "PERCEPTION_UNAVAILABLE" in result.error.evalue
-        cell = self._shown_images(result, report)
+        with self._stage("cell"):
+            result = await self._execute(code, min(limit_s, self._remaining(deadline)))
+        with self._stage("observation"):
+            report = read_cell(result)
+            if result.error is not None and result.error.ename == "PerceptionError":
+                self.perception_unavailable |= "PERCEPTION_UNAVAILABLE" in result.error.evalue
+            cell = self._shown_images(result, report)
         self.trace.event(
             "cell_result",
             step=self.steps,
@@ -706,9 +719,10 @@ class _Query:
         estimate = sum(turn.tokens() for turn in turns)
         started = time.monotonic()
         try:
-            result = await self.llm.chat(
-                "vlm_ask", [turn.message() for turn in turns], estimate, self.step_deadline
-            )
+            with self._stage("vlm_ask"):
+                result = await self.llm.chat(
+                    "vlm_ask", [turn.message_json() for turn in turns], estimate, self.step_deadline
+                )
         except (ModelUnavailableError, ContextOverflowError) as error:
             self.trace.event(
                 "vlm_ask", question=question, error=str(error), duration_s=time.monotonic() - started
@@ -716,8 +730,6 @@ class _Query:
             raise AskError(f"the VLM could not answer: {error}", 503) from None
         except DeadlineError:
             raise AskError("the query's time budget is spent", 504) from None
-        finally:
-            self._add_stage("vlm_ask", time.monotonic() - started)
         self._count_tokens("vlm_ask", result)
         answer = parse_reply(result.text).reasoning or result.text.strip()
         stored = [{"path": self.trace.image(image), "label": image.label} for image in images]
@@ -747,8 +759,20 @@ class _Query:
         counts[1] += result.completion_tokens
         counts[2] += 1
 
-    def _add_stage(self, stage: str, seconds: float) -> None:
-        self.stage_s[stage] = self.stage_s.get(stage, 0.0) + seconds
+    @contextlib.contextmanager
+    def _stage(self, stage: str) -> Iterator[None]:
+        """Add the block's wall time (s) to ``stage``, less the trace writes inside it (stage ``trace``)."""
+        started, written_s = time.monotonic(), self.trace.write_s
+        try:
+            yield
+        finally:
+            seconds = time.monotonic() - started - (self.trace.write_s - written_s)
+            self.stage_s[stage] = self.stage_s.get(stage, 0.0) + seconds
+
+    def _stage_totals(self) -> dict[str, float]:
+        """Seconds spent so far per stage, trace writes included as ``trace``."""
+        totals = {**self.stage_s, "trace": self.trace.write_s}
+        return {stage: round(seconds, 5) for stage, seconds in totals.items()}
 
     def _remaining(self, deadline: float) -> float:
         return max(0.1, deadline - time.monotonic())

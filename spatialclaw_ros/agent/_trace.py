@@ -38,6 +38,7 @@ class Trace:
     def __init__(self, root: Path | None, query_id: str, max_total_mb: float) -> None:
         """Create ``root/<query_id>/`` (a suffix is added if it exists)."""
         self.started = time.monotonic()
+        self.write_s = 0.0  # seconds spent recording events and images so far
         self.events: list[dict[str, Any]] = []
         self._max_total_bytes = int(max_total_mb * 1024 * 1024)
         self._root = root
@@ -72,7 +73,8 @@ class Trace:
 
     def event(self, kind: str, **fields: Any) -> None:
         """Record one event (and append it to ``events.jsonl``)."""
-        record = {"t_s": round(self.elapsed_s(), 4), "kind": kind, **fields}
+        started = time.monotonic()
+        record = {"t_s": round(started - self.started, 4), "kind": kind, **fields}
         self.events.append(record)
         if self._file is not None:
             try:
@@ -81,6 +83,7 @@ class Trace:
             except OSError as error:
                 LOG.error("trace write failed: %s", error)
                 self._file = None
+        self.write_s += time.monotonic() - started
 
     def image(self, image: EncodedImage) -> str | None:
         """Store an image once as ``images/NNNN.jpg``; return its path relative to the trace directory."""
@@ -88,6 +91,7 @@ class Trace:
             return None
         if id(image) in self._paths:
             return self._paths[id(image)]
+        started = time.monotonic()
         self._images += 1
         relative = f"images/{self._images:04d}.jpg"
         try:
@@ -95,6 +99,8 @@ class Trace:
         except OSError as error:
             LOG.error("trace image write failed: %s", error)
             return None
+        finally:
+            self.write_s += time.monotonic() - started
         self._paths[id(image)] = relative
         self._keep.append(image)
         return relative

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import math
 import threading
 import time
 import weakref
@@ -29,6 +30,11 @@ _OFF_WARNING = (
     "privileges, files, network and ROS graph. Use only for debugging."
 )
 _MAX_BACKOFF_S = 10.0
+#: A refill waits this long after an acquire while warm kernels remain: a booting kernel takes a core for
+#: ~1.5 s, and the query that just took its kernel is in its latency-critical start (snapshot, prompt,
+#: first model request; bench/query_overhead.py on 2 cores: 11 ms alone, 20-30 ms beside a booting
+#: kernel). Nobody waits meanwhile.
+REFILL_SETTLE_S = 0.25
 
 
 class KernelPool:
@@ -36,7 +42,8 @@ class KernelPool:
 
     ``start()`` picks the launcher (strict mode: bubblewrap, else the Python fallback; ``SandboxError`` when
     neither works) and starts filling. ``acquire()`` hands out a fresh kernel for exactly one query; the
-    caller closes it (context manager), which kills its process tree.
+    caller closes it (context manager), which kills its process tree. A refill starts at once when the
+    pool is empty or a caller waits, else ``REFILL_SETTLE_S`` after the last acquire.
     """
 
     def __init__(self, settings: SandboxSettings, size: int = 2) -> None:
@@ -49,6 +56,8 @@ class KernelPool:
         self._cond = threading.Condition()
         self._ready: collections.deque[Kernel] = collections.deque()
         self._wanted = 0
+        self._starting = 0
+        self._last_acquire = -math.inf
         self._closed = False
         self._started = False
         self._last_error: str | None = None
@@ -113,6 +122,12 @@ class KernelPool:
             return len(self._ready)
 
     @property
+    def starting(self) -> int:
+        """Kernels booting right now to refill the pool."""
+        with self._cond:
+            return self._starting
+
+    @property
     def last_error(self) -> str | None:
         """The last reason a kernel failed to start (None after a success)."""
         return self._last_error
@@ -140,6 +155,7 @@ class KernelPool:
             if not self._started:
                 raise SandboxError("pool not started")
             self._wanted += 1
+            self._last_acquire = time.monotonic()
             self._cond.notify_all()
             try:
                 while True:
@@ -164,13 +180,22 @@ class KernelPool:
         failures = 0
         while True:
             with self._cond:
-                while not self._closed and len(self._ready) >= max(self.size, self._wanted):
-                    self._cond.wait()
+                while not self._closed:
+                    if len(self._ready) >= max(self.size, self._wanted):
+                        self._cond.wait()
+                        continue
+                    settle_s = self._settle_s()
+                    if settle_s <= 0.0:
+                        break
+                    self._cond.wait(settle_s)
                 if self._closed:
                     return
+                self._starting += 1
             try:
                 kernel = self.new_kernel()
             except Exception as exc:
+                with self._cond:
+                    self._starting -= 1
                 failures += 1
                 self._last_error = str(exc)
                 _LOG.error("sandbox kernel failed to start (%d in a row): %s", failures, exc)
@@ -180,11 +205,18 @@ class KernelPool:
             failures = 0
             self._last_error = None
             with self._cond:
+                self._starting -= 1
                 if self._closed:
                     kernel.close()
                     return
                 self._ready.append(kernel)
                 self._cond.notify_all()
+
+    def _settle_s(self) -> float:
+        """Seconds a refill still holds back (0 when the pool is empty or a caller waits); under ``_cond``."""
+        if not self._ready or self._wanted > len(self._ready):
+            return 0.0
+        return self._last_acquire + REFILL_SETTLE_S - time.monotonic()
 
     def close(self) -> None:
         """Stop refilling, kill every kernel the pool started (handed out or warm), remove its directories.

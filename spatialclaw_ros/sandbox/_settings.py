@@ -45,7 +45,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+import spatialclaw_ros.geometry
 import spatialclaw_ros.runtime
+import spatialclaw_ros.runtime.frames
+import spatialclaw_ros.runtime.tools
 
 _random.seed(_os.urandom(32))
 np.random.seed(int.from_bytes(_os.urandom(4), "little"))

@@ -27,6 +27,11 @@ def _message(fields, stamp_s: float, frame_id: str) -> SimpleNamespace:
 
 
 def write_scene(directory: Path, frames: int = 3) -> None:
+    """Snapshot :func:`scene_buffer` into ``directory``."""
+    write_snapshot(scene_buffer(frames), directory, window_s=60.0, max_frames=frames)
+
+
+def scene_buffer(frames: int = 3) -> FrameBuffer:
     """A camera "front" looking at a wall 2 m away with a red square (pixels 100..139 x 80..119)."""
     buffer = FrameBuffer(keyframe_hz=float("inf"), history_s=60.0, max_memory_mb=64.0)
     buffer.configure_camera("front")
@@ -40,7 +45,7 @@ def write_scene(directory: Path, frames: int = 3) -> None:
         stamp_s = STAMP0_S + 0.5 * k
         buffer.add_image("front", _message(numpy_to_image(rgb, "rgb8"), stamp_s, "front_optical"))
         buffer.add_depth("front", _message(depth_to_image(depth, "32FC1"), stamp_s, "front_optical"))
-    write_snapshot(buffer, directory, window_s=60.0, max_frames=frames)
+    return buffer
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,7 @@ class RecordedRequest:
     body: dict[str, Any]
     authorization: str
     prompt_tokens: int
+    answered_s: float = math.nan  # time.monotonic() when the reply started to leave
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -107,6 +109,21 @@ def message_text(message: Mapping[str, Any]) -> str:
     if isinstance(content, str):
         return content
     return "\n".join(part.get("text", "") for part in content or [] if part.get("type") == "text")
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """(height, width) of JPEG or PNG bytes, read from the header (decoding only when that fails)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return int.from_bytes(data[20:24], "big"), int.from_bytes(data[16:20], "big")
+    position = 2
+    while data[:2] == b"\xff\xd8" and position + 9 <= len(data) and data[position] == 0xFF:
+        marker = data[position + 1]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = data[position + 5 : position + 7], data[position + 7 : position + 9]
+            return int.from_bytes(height, "big"), int.from_bytes(width, "big")
+        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return decoded.shape[:2] if decoded is not None else (0, 0)
 
 
 def message_images(message: Mapping[str, Any]) -> list[np.ndarray]:
@@ -195,8 +212,9 @@ class ScriptedVLM:
         patches = 0
         for message in body.get("messages", []):
             chars += len(message_text(message))
-            for image in message_images(message):
-                patches += -(-image.shape[0] // 28) * -(-image.shape[1] // 28)
+            for url in image_parts(message):
+                height, width = image_size(base64.b64decode(url.split(",", 1)[1]))
+                patches += -(-height // 28) * -(-width // 28)
         return int(chars / self.scenario.chars_per_token) + patches + 4 * len(body.get("messages", []))
 
     def _check(self, entry: Mapping[str, Any], request: RecordedRequest) -> None:
@@ -252,7 +270,7 @@ def _handler_class(server: ScriptedVLM) -> type[BaseHTTPRequestHandler]:
                     "Please reduce the length of the messages or completion."
                 )
                 error = {"object": "error", "message": message, "type": "BadRequestError", "code": 400}
-                self._send(400, error)
+                self._send(400, error, request)
                 return
             entry = server.next_entry(request)
             if entry.get("delay_s"):
@@ -260,7 +278,9 @@ def _handler_class(server: ScriptedVLM) -> type[BaseHTTPRequestHandler]:
             if "status" in entry:
                 status = int(entry["status"])
                 message = entry.get("message", "scripted error")
-                self._send(status, {"object": "error", "message": message, "type": "Error", "code": status})
+                self._send(
+                    status, {"object": "error", "message": message, "type": "Error", "code": status}, request
+                )
                 return
             content = str(entry.get("content", ""))
             self._send(
@@ -283,10 +303,15 @@ def _handler_class(server: ScriptedVLM) -> type[BaseHTTPRequestHandler]:
                         "total_tokens": tokens + max(1, len(content) // 4),
                     },
                 },
+                request,
             )
 
-        def _send(self, status: int, payload: Mapping[str, Any]) -> None:
+        def _send(
+            self, status: int, payload: Mapping[str, Any], request: RecordedRequest | None = None
+        ) -> None:
             data = json.dumps(payload).encode()
+            if request is not None:
+                request.answered_s = time.monotonic()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -8,7 +8,7 @@ from spatialclaw_ros.agent._settings import LLMSettings, RoleSettings
 
 from support.scripted_vlm import ScriptedVLM, free_port
 
-MESSAGES = [{"role": "user", "content": "hi"}]
+MESSAGES = [b'{"role": "user", "content": "hi"}']
 
 
 async def _chat(server_url, replies_settings=None, deadline=None, estimate=10, **settings):
@@ -109,3 +109,71 @@ def test_tokens_from_usage():
 
     result, prompt_tokens = asyncio.run(run())
     assert result.prompt_tokens == prompt_tokens and result.completion_tokens == 2 and result.usage_reported
+
+
+async def test_the_request_carries_the_messages_as_sent():
+    messages = [b'{"role": "system", "content": "s"}', '{"role": "user", "content": "é ✓"}'.encode()]
+    with ScriptedVLM([{"content": "ok"}]) as server:
+        client = LLMClient(LLMSettings(base_url=server.base_url, model="scripted-vlm"))
+        await client.chat("plan", messages, 10)
+        await client.close()
+    body = server.requests[0].body
+    assert body["messages"] == [{"role": "system", "content": "s"}, {"role": "user", "content": "é ✓"}]
+    assert body["model"] == "scripted-vlm" and body["temperature"] == 0.2 and body["max_tokens"] == 1024
+
+
+def _raw_server(status: int, body: bytes):
+    """A one-route HTTP server on 127.0.0.1 answering every POST with ``status`` and ``body``."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            return
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "match"),
+    [
+        (400, b'{"error": {"message": "maximum context length is 4096"}}', ContextOverflowError, "4096"),
+        (403, b'{"error": {"message": "no access to this model"}}', ModelUnavailableError, "no access"),
+        (200, b"<html>not json</html>", ModelUnavailableError, "not JSON"),
+        (200, b'{"object": "chat.completion"}', ModelUnavailableError, "not a chat completion"),
+    ],
+)
+async def test_error_replies_are_typed(status, body, error, match):
+    server = _raw_server(status, body)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        with pytest.raises(error, match=match):
+            await _chat(url, retries=0)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_environment_proxy_is_resolved_once_per_client(monkeypatch):
+    from spatialclaw_ros.agent._llm import _environment_proxy
+
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert _environment_proxy("http://vlm.lan:8000/v1") is None
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.lan:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert _environment_proxy("http://vlm.lan:8000/v1") == "http://proxy.lan:3128"
+    assert _environment_proxy("http://127.0.0.1:8000/v1") is None
+    assert _environment_proxy("https://vlm.lan/v1") is None
