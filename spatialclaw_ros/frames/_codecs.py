@@ -175,7 +175,7 @@ def decode_depth(msg: Any, camera: str) -> np.ndarray:
         FrameDecodeError: see :func:`check_image`.
     """
     pixels = image_to_numpy(msg, camera, "depth")
-    return _depth_to_metres(pixels)
+    return depth_to_metres(pixels)
 
 
 def decode_labels(msg: Any, camera: str, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -205,7 +205,8 @@ def decode_labels(msg: Any, camera: str, shape: tuple[int, int] | None = None) -
     return pixels
 
 
-def _depth_to_metres(pixels: np.ndarray) -> np.ndarray:
+def depth_to_metres(pixels: np.ndarray) -> np.ndarray:
+    """``(H, W)`` float32 metres, NaN invalid, of depth pixels: uint16 millimetres (0: invalid) or floats."""
     if pixels.dtype == np.uint16:
         depth_m = np.divide(pixels, np.float32(1000.0), dtype=np.float32)
         depth_m[pixels == 0] = np.nan
@@ -294,7 +295,7 @@ def decode_compressed_depth(msg: Any, camera: str) -> np.ndarray:
             camera, "depth.data", f"PNG is {pixels.dtype} with shape {pixels.shape}, not 16-bit"
         )
     if encoding == "16UC1":
-        return _depth_to_metres(pixels)
+        return depth_to_metres(pixels)
     valid = pixels != 0
     depth_m = np.full(pixels.shape, np.nan, dtype=np.float32)
     depth_m[valid] = np.float32(quant_a) / (pixels[valid].astype(np.float32) - np.float32(quant_b))

@@ -8,11 +8,15 @@ Layout of a snapshot directory (read by :mod:`spatialclaw_ros.runtime.frames` in
   ``height``, ``image``, ``depth``, ``labels`` (relative .npy paths, ``depth`` and ``labels``
   may be null), ``depth_registration``, ``depth_stamp_ns`` (stamp of the paired depth message,
   null without one), ``depth_expected`` (the camera sends depth: a frame without it lost its depth
-  image), ``K`` and ``T_world_camera`` (nested lists or null)). It is written last, atomically,
-  so a reader never sees a half-written snapshot. Version 1 still: ``depth_stamp_ns`` and
-  ``depth_expected`` were added as optional fields that older readers ignore.
+  image), ``depth_unit_m`` (metres per stored depth value), ``K`` and ``T_world_camera`` (nested
+  lists or null)). It is written last, atomically, so a reader never sees a half-written snapshot.
+  Version 1 still: ``depth_stamp_ns``, ``depth_expected`` and ``depth_unit_m`` were added as
+  optional fields (``depth_unit_m`` absent: 1).
 - ``images/NNNN.npy``: ``(H, W, 3)`` uint8 RGB.
-- ``depth/NNNN.npy``: ``(H, W)`` float32 metres, NaN invalid, registered to the colour image.
+- ``depth/NNNN.npy``: ``(H, W)``, registered to the colour image: float32 metres (NaN invalid,
+  ``depth_unit_m`` 1), or, when the camera's raw ``16UC1``/``mono16`` depth needed no registration,
+  its uint16 millimetres as sent (0 invalid, ``depth_unit_m`` 0.001; REP-118): written without a
+  conversion, which the kernel's ``Frame.depth`` makes on first use.
 - ``labels/NNNN.npy``: ``(H, W)`` integer instance ids (uint8, uint16 or int32 as published),
   pixel-aligned with the colour image; the camera's ``label_maps`` entry names them.
 
@@ -51,13 +55,16 @@ from ._codecs import (
     decode_color,
     decode_compressed_color,
     decode_compressed_depth,
-    decode_depth,
     decode_labels,
+    depth_to_metres,
+    image_to_numpy,
 )
 from ._errors import FrameDecodeError, NoFramesError, PoseLookupError
 from ._poses import PoseSource
 
 INDEX_NAME = "index.json"
+#: ``depth_unit_m`` of raw uint16 depth: millimetres (REP-118's ``16UC1``).
+MILLIMETRE_M = 0.001
 FORMAT_NAME = "spatialclaw-snapshot"
 FORMAT_VERSION = 1
 _NS = 1_000_000_000
@@ -72,7 +79,8 @@ class SnapshotFrame:
     """One frame of a written snapshot (arrays are on disk; paths relative to the directory).
 
     ``depth_stamp_ns`` is the stamp of the depth message paired with the frame (None: none);
-    ``depth_expected`` says that the camera sends depth (without depth, the frame lost it).
+    ``depth_expected`` says that the camera sends depth (without depth, the frame lost it);
+    ``depth_unit_m`` is metres per value of the depth file (1: float32 metres; 0.001: uint16 mm).
     """
 
     index: int
@@ -89,6 +97,7 @@ class SnapshotFrame:
     labels: str | None = None
     depth_stamp_ns: int | None = None
     depth_expected: bool = False
+    depth_unit_m: float = 1.0
 
     @property
     def stamp_s(self) -> float:
@@ -135,6 +144,7 @@ class _Decoded:
     depth: str | None
     K: np.ndarray | None
     depth_registration: str
+    depth_unit_m: float
     labels: str | None
     errors: list[str]
     placed: list[tuple[Placement, bool]]
@@ -315,19 +325,31 @@ def _decode_and_place(
     except FrameDecodeError as error:
         K = None
         errors.append(str(error))
-    registration, depth = "none", None
+    registration, depth, unit_m = "none", None, 1.0
     if frame.depth_message is not None:
         T_color_depth = _depth_transform(frame, color_frame_id, pose_source)
 
-        def decode_and_register() -> tuple[np.ndarray, str]:
-            decode = decode_compressed_depth if frame.depth_compressed else decode_depth
-            depth_m = decode(frame.depth_message, camera)
-            return _register_depth(frame, depth_m, color_frame_id, (height, width), K, T_color_depth)
+        def decode_and_register() -> tuple[np.ndarray, tuple[str, float]]:
+            if frame.depth_compressed:
+                depth_m = decode_compressed_depth(frame.depth_message, camera)
+            else:
+                pixels = image_to_numpy(frame.depth_message, camera, "depth")
+                aligned = frame.depth_message.header.frame_id == color_frame_id and pixels.shape == (
+                    height,
+                    width,
+                )
+                if aligned and pixels.dtype == np.uint16:
+                    return pixels, ("aligned", MILLIMETRE_M)
+                depth_m = depth_to_metres(pixels)
+            registered, how = _register_depth(
+                frame, depth_m, color_frame_id, (height, width), K, T_color_depth
+            )
+            return registered, (how, 1.0)
 
         try:
             depth = f"depth/{index:04d}.npy"
             key = cached("depth", depth_serial, _calibration(frame, T_color_depth))
-            registration, how, decoded = cache.provide(key, decode_and_register, at(depth))
+            (registration, unit_m), how, decoded = cache.provide(key, decode_and_register, at(depth))
             placed.append((how, decoded))
         except FrameDecodeError as error:
             registration, depth = "none", None
@@ -346,7 +368,7 @@ def _decode_and_place(
             labels = None
             errors.append(str(error))
     return _Decoded(
-        frame, color_frame_id, width, height, image, depth, K, registration, labels, errors, placed
+        frame, color_frame_id, width, height, image, depth, K, registration, unit_m, labels, errors, placed
     )
 
 
@@ -557,6 +579,7 @@ def write_snapshot(
             image=item.image,
             depth=item.depth,
             depth_registration=item.depth_registration,
+            depth_unit_m=item.depth_unit_m,
             K=item.K,
             T_world_camera=pose,
             labels=item.labels,
@@ -592,6 +615,7 @@ def write_snapshot(
                 "depth": frame.depth,
                 "labels": frame.labels,
                 "depth_registration": frame.depth_registration,
+                "depth_unit_m": frame.depth_unit_m,
                 "depth_stamp_ns": frame.depth_stamp_ns,
                 "depth_expected": frame.depth_expected,
                 "K": _matrix(frame.K),

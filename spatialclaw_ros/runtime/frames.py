@@ -2,7 +2,8 @@
 
 Reads the directory that :func:`spatialclaw_ros.frames.write_snapshot` wrote (``index.json`` plus
 ``.npy`` arrays). Arrays are opened on first access, memory-mapped read-only: nothing is copied
-until a cell computes with them. Imports only numpy and the standard library.
+until a cell computes with them, except depth the snapshot kept in the sensor's millimetres, which
+is converted to metres once, on first access. Imports only numpy and the standard library.
 
 Convention:
     - ``Frame.stamp`` is seconds of the clock that stamped the image (ROS time).
@@ -94,6 +95,7 @@ class Frame:
         "T_world_camera",
         "_depth",
         "_depth_path",
+        "_depth_unit_m",
         "_height",
         "_image",
         "_image_path",
@@ -128,6 +130,7 @@ class Frame:
             self._height = int(record["height"])
             image_path = _relative_file(root, record["image"], where)
             self._depth_path = _relative_file(root, record.get("depth"), where)
+            self._depth_unit_m = float(record.get("depth_unit_m", 1.0))
             self._labels_path = _relative_file(root, record.get("labels"), where)
             self.K = _matrix(record.get("K"), (3, 3), where + " K")
             self.T_world_camera = _matrix(record.get("T_world_camera"), (4, 4), where + " T_world_camera")
@@ -146,6 +149,8 @@ class Frame:
             raise SnapshotError(f"{where}: malformed record in {INDEX_NAME}: {error}") from error
         if image_path is None:
             raise SnapshotError(f"{where}: the record names no image")
+        if not (self._depth_unit_m > 0 and np.isfinite(self._depth_unit_m)):
+            raise SnapshotError(f"{where}: depth_unit_m must be a positive number, got {self._depth_unit_m}")
         self._image_path = image_path
         self.world_frame = world_frame
         self.label_map: dict[int, str] = {} if label_map is None else label_map
@@ -153,15 +158,17 @@ class Frame:
         self._depth: np.ndarray | None = None
         self._labels: np.ndarray | None = None
 
-    def _load(self, path: Path, shape: tuple[int, ...], dtype: np.dtype[Any] | None, what: str) -> np.ndarray:
-        """Memory-map ``path`` read-only; ``dtype`` None accepts any integer type."""
+    def _load(
+        self, path: Path, shape: tuple[int, ...], dtypes: tuple[str, ...] | None, what: str
+    ) -> np.ndarray:
+        """Memory-map ``path`` read-only; ``dtypes`` None accepts any integer type."""
         try:
             array = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as error:
             raise SnapshotError(f"frame {self.index}: cannot open {what} {path.name}: {error}") from error
-        dtype_ok = array.dtype.kind in "iu" if dtype is None else array.dtype == dtype
+        dtype_ok = array.dtype.kind in "iu" if dtypes is None else array.dtype.name in dtypes
         if array.shape != shape or not dtype_ok:
-            expected = "integer" if dtype is None else str(dtype)
+            expected = "integer" if dtypes is None else " or ".join(dtypes)
             raise SnapshotError(
                 f"frame {self.index}: {what} is {array.dtype} {array.shape}, expected {expected} {shape}"
             )
@@ -172,15 +179,16 @@ class Frame:
         """``(H, W, 3)`` uint8 RGB, memory-mapped read-only."""
         if self._image is None:
             shape = (self._height, self._width, 3)
-            self._image = self._load(self._image_path, shape, np.dtype(np.uint8), "image")
+            self._image = self._load(self._image_path, shape, ("uint8",), "image")
         return self._image
 
     @property
     def depth(self) -> np.ndarray | None:
-        """``(H, W)`` float32 metres, NaN invalid, memory-mapped read-only; ``None`` without depth."""
+        """``(H, W)`` float32 metres, NaN invalid, read-only; ``None`` without depth."""
         if self._depth is None and self._depth_path is not None:
             shape = (self._height, self._width)
-            self._depth = self._load(self._depth_path, shape, np.dtype(np.float32), "depth")
+            stored = self._load(self._depth_path, shape, ("float32", "uint16"), "depth")
+            self._depth = depth_metres(stored, self._depth_unit_m)
         return self._depth
 
     @property
@@ -304,6 +312,25 @@ class Frames(Sequence[Frame]):
             else:
                 lines.append(f"  [{position}] {self._frames[position]!r}")
         return "\n".join(lines)
+
+
+def depth_metres(stored: np.ndarray, unit_m: float) -> np.ndarray:
+    """Depth of a snapshot file in float32 metres, NaN invalid, read-only.
+
+    Float32 files are metres already (``unit_m`` 1) and come back as they are (memory-mapped);
+    integer files hold ``unit_m`` metres per value, 0 where the sensor measured nothing (uint16
+    millimetres: ``unit_m`` 0.001, REP-118).
+    """
+    if stored.dtype.kind == "f":
+        return stored if unit_m == 1.0 else _read_only(stored * np.float32(unit_m))
+    metres = np.divide(stored, np.float32(1.0 / unit_m), dtype=np.float32)  # mm / 1000 exactly as decoded
+    metres[stored == 0] = np.nan
+    return _read_only(metres)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def load_frames(snapshot_dir: str | Path) -> Frames:

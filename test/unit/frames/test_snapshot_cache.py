@@ -18,6 +18,7 @@ from spatialclaw_ros.frames import (
     warm_snapshot_cache,
     write_snapshot,
 )
+from spatialclaw_ros.runtime.frames import depth_metres
 
 NS = 1_000_000_000
 
@@ -52,7 +53,8 @@ def test_linked_arrays_hold_the_published_pixels(tmp_path, buffer, publish):
     index = write_snapshot(buffer, tmp_path / "b", None, 10.0, 32)
     for frame in index.frames:
         assert np.array_equal(np.load(tmp_path / "b" / frame.image), sent.rgb[frame.stamp_ns])
-        np.testing.assert_array_equal(np.load(tmp_path / "b" / frame.depth), sent.depth_m[frame.stamp_ns])
+        depth = depth_metres(np.load(tmp_path / "b" / frame.depth), frame.depth_unit_m)
+        np.testing.assert_array_equal(depth, sent.depth_m[frame.stamp_ns])
 
 
 def test_snapshot_files_cache_files_are_read_only_and_the_cache_is_private(tmp_path, buffer, publish):

@@ -14,7 +14,7 @@ from spatialclaw_ros.frames import (
     rgb_to_compressed,
     write_snapshot,
 )
-from spatialclaw_ros.runtime.frames import load_frames
+from spatialclaw_ros.runtime.frames import depth_metres, load_frames
 
 NS = 1_000_000_000
 
@@ -30,7 +30,7 @@ def test_pixels_and_depth_equal_what_was_published(tmp_path, buffer, publish):
     assert index.errors == () and len(index.frames) == 9
     for frame in index.frames:
         assert np.array_equal(np.load(tmp_path / "q" / frame.image), sent.rgb[frame.stamp_ns])
-        depth = np.load(tmp_path / "q" / frame.depth)
+        depth = depth_metres(np.load(tmp_path / "q" / frame.depth), frame.depth_unit_m)
         np.testing.assert_allclose(depth, sent.depth_m[frame.stamp_ns], rtol=1e-7)
         assert frame.depth_registration == "aligned"
 
@@ -128,3 +128,23 @@ def test_files_are_read_only_and_written_once(tmp_path, buffer, publish):
         assert (tmp_path / "q" / frame.image).stat().st_mode & 0o222 == 0
     with pytest.raises(FileExistsError):
         write_snapshot(buffer, tmp_path / "q")
+
+
+def test_raw_millimetre_depth_is_written_as_sent_and_read_as_metres(tmp_path, msgs):
+    depth_mm = np.array([[0, 1000, 1234], [65535, 1, 0]], np.uint16)
+    buffer = FrameBuffer(keyframe_hz=float("inf"), history_s=60.0, max_memory_mb=64.0)
+    buffer.configure_camera("cam")
+    buffer.set_camera_info("cam", msgs.camera_info(3, 2))
+    buffer.add_image("cam", msgs.image(numpy_to_image(np.zeros((2, 3, 3), np.uint8), "rgb8"), 1))
+    buffer.add_depth("cam", msgs.image(numpy_to_image(depth_mm, "16UC1"), 1))
+    index = write_snapshot(buffer, tmp_path / "q")
+    (frame,) = index.frames
+    stored = np.load(tmp_path / "q" / frame.depth)
+    assert stored.dtype == np.uint16 and np.array_equal(stored, depth_mm)
+    assert frame.depth_unit_m == 0.001 and frame.depth_registration == "aligned"
+    (kernel_frame,) = load_frames(tmp_path / "q")
+    depth = kernel_frame.depth
+    assert depth.dtype == np.float32 and not depth.flags.writeable
+    expected = np.array([[np.nan, 1.0, 1.234], [65.535, 0.001, np.nan]], np.float32)
+    np.testing.assert_array_equal(depth, expected)
+    assert kernel_frame.depth is depth  # converted once
