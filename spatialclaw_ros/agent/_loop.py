@@ -44,7 +44,8 @@ from spatialclaw_ros.agent._types import (
     QueryRequest,
     outcome_geometry,
 )
-from spatialclaw_ros.agent._vlm_service import SOCKET_NAME, AskError, AskServer
+from spatialclaw_ros.agent._vlm_service import AskError, AskServer
+from spatialclaw_ros.protocol.vlm_ask import SOCKET_NAME
 from spatialclaw_ros.runtime.answer import ANSWER_TYPES, AnswerError, validate_payload
 from spatialclaw_ros.runtime.namespace import bootstrap_code
 from spatialclaw_ros.sandbox import CellResult, Kernel, SandboxError

@@ -1,4 +1,4 @@
-"""What goes into and comes out of the agent: request, outcome, progress, cancel token, error codes."""
+"""What goes into and comes out of the agent: request, outcome, progress, cancel token."""
 
 from __future__ import annotations
 
@@ -10,20 +10,7 @@ from typing import Any
 
 import numpy as np
 
-
-class ErrorCode:
-    """Error names of an outcome; they match the constants of ``SpatialAnswer.msg``."""
-
-    NONE = "NONE"
-    NO_DATA = "NO_DATA"
-    INVALID_QUERY = "INVALID_QUERY"
-    MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
-    PERCEPTION_UNAVAILABLE = "PERCEPTION_UNAVAILABLE"
-    TIMEOUT = "TIMEOUT"
-    CANCELED = "CANCELED"
-    AGENT_FAILED = "AGENT_FAILED"
-    SANDBOX_ERROR = "SANDBOX_ERROR"
-    TF_ERROR = "TF_ERROR"
+from spatialclaw_ros.protocol.errors import ErrorCode
 
 
 @dataclass(frozen=True)

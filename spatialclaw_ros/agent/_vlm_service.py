@@ -19,10 +19,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from spatialclaw_ros.protocol.vlm_ask import ASK_PATH, MAX_BODY_BYTES, MAX_HEADER_BYTES, SOCKET_NAME
+
 LOG = logging.getLogger("spatialclaw_ros.agent")
-SOCKET_NAME = "vlm.sock"
-MAX_BODY_BYTES = 64 * 1024 * 1024
-MAX_HEADER_BYTES = 16 * 1024
 MAX_SOCKET_PATH = 107
 
 # (question, PNG images) -> answer text; raises AskError for a refusal the kernel should see.
@@ -93,7 +92,7 @@ class AskServer:
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        if method != "POST" or target != "/ask":
+        if method != "POST" or target != ASK_PATH:
             return 404, {"error": f"unknown endpoint {method} {target}"}
         length = int(headers.get("content-length", "-1"))
         if not 0 <= length <= MAX_BODY_BYTES:

@@ -49,6 +49,8 @@ from typing import Any
 
 import numpy as np
 
+from spatialclaw_ros.protocol.snapshot import FORMAT_NAME, FORMAT_VERSION, INDEX_NAME, MILLIMETRE_M
+
 from ._buffer import FrameBuffer, SelectedFrame
 from ._cache import CacheKey, MessageKey, Placement, SnapshotCache, snapshot_cache
 from ._codecs import (
@@ -62,11 +64,6 @@ from ._codecs import (
 from ._errors import FrameDecodeError, NoFramesError, PoseLookupError
 from ._poses import PoseSource
 
-INDEX_NAME = "index.json"
-#: ``depth_unit_m`` of raw uint16 depth: millimetres (REP-118's ``16UC1``).
-MILLIMETRE_M = 0.001
-FORMAT_NAME = "spatialclaw-snapshot"
-FORMAT_VERSION = 1
 _NS = 1_000_000_000
 _WRITERS = 4
 #: A selection that takes every complete frame the buffer holds (to find the cache's live entries).

@@ -5,8 +5,9 @@ simulator label images (``labels``), Depth-Anything-3 (``da3``) and the cameras'
 (``sensor``). Models load once, in :class:`PerceptionServiceProcess` (FastAPI on a Unix socket,
 restarted if it dies) or in the Ray Serve application of :func:`build_ray_app`; the kernel's
 ``tools.*`` (:mod:`spatialclaw_ros.runtime.tools`) and the node's :class:`PerceptionClient` are thin
-HTTP clients. Missing weights never crash anything: health reports each backend's state and calls
-answer PERCEPTION_UNAVAILABLE naming the missing file and how to get it.
+HTTP clients of one wire (:mod:`spatialclaw_ros.protocol.perception`). Missing weights never crash
+anything: health reports each backend's state and calls answer PERCEPTION_UNAVAILABLE naming the
+missing file and how to get it.
 
 Heavy imports (torch, transformers, fastapi, ray) happen only where a backend or server is built.
 """
@@ -27,7 +28,7 @@ from spatialclaw_ros.perception._types import (
     Segmenter,
     View,
 )
-from spatialclaw_ros.runtime.tools import PerceptionClient, PerceptionError
+from spatialclaw_ros.protocol.perception import PerceptionClient, PerceptionError
 
 
 def build_app(engine: PerceptionEngine, token: str | None = None, load_in_background: bool = True) -> Any:

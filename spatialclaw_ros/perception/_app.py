@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from spatialclaw_ros.perception._engine import PerceptionEngine
-from spatialclaw_ros.runtime.tools import CONTENT_TYPE, KEY_HEADER, PerceptionError
+from spatialclaw_ros.protocol.perception import CONTENT_TYPE, KEY_HEADER, PerceptionError
 
 STATUS_OF_CODE = {
     "INVALID_QUERY": 400,

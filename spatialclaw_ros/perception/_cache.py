@@ -1,6 +1,6 @@
 """Bounded LRU cache of encoded replies, keyed by content.
 
-The key is ``runtime.tools.content_key`` (operation, parameters and pixels), which the service always
+The key is ``protocol.perception.content_key`` (operation, parameters and pixels), which the service always
 computes itself from the request it decoded, so no client can store a reply under another's key.
 """
 

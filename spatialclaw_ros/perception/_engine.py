@@ -1,6 +1,6 @@
 """The perception engine: loads each configured backend once and serves encoded requests with a cache.
 
-It knows bytes in and bytes out (the ``.npz`` messages of :mod:`spatialclaw_ros.runtime.tools`), so
+It knows bytes in and bytes out (the ``.npz`` messages of :mod:`spatialclaw_ros.protocol.perception`), so
 the FastAPI app and the Ray Serve deployment share it unchanged.
 """
 
@@ -20,7 +20,7 @@ from spatialclaw_ros.perception._labels import LabelImageSegmenter, label_map_fr
 from spatialclaw_ros.perception._settings import PerceptionSettings
 from spatialclaw_ros.perception._tracking import link_instances
 from spatialclaw_ros.perception._types import InvalidRequestError, PerceptionUnavailableError, View
-from spatialclaw_ros.runtime.tools import PerceptionError, content_key, decode_message, encode_message
+from spatialclaw_ros.protocol.perception import PerceptionError, content_key, decode_message, encode_message
 
 LOG = logging.getLogger("spatialclaw_ros.perception")
 OPERATIONS = ("segment", "track", "depth", "reconstruct")

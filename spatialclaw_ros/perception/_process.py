@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from spatialclaw_ros.perception._settings import PerceptionSettings
-from spatialclaw_ros.runtime.tools import PerceptionClient, PerceptionError
+from spatialclaw_ros.protocol.perception import PerceptionClient, PerceptionError
 
 LOG = logging.getLogger("spatialclaw_ros.perception")
 MAX_BACKOFF_S = 10.0

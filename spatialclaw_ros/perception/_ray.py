@@ -20,7 +20,7 @@ from typing import Any
 from spatialclaw_ros.perception._app import authorised, cached_or_body, error_response
 from spatialclaw_ros.perception._engine import PerceptionEngine
 from spatialclaw_ros.perception._settings import PerceptionSettings
-from spatialclaw_ros.runtime.tools import CONTENT_TYPE, PerceptionError
+from spatialclaw_ros.protocol.perception import CONTENT_TYPE, PerceptionError
 
 
 def build_ray_app(

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spatialclaw_ros.perception._signals import die_with_parent
-from spatialclaw_ros.runtime.tools import TOKEN_ENV
+from spatialclaw_ros.protocol.perception import TOKEN_ENV
 
 
 def _is_loopback(host: str) -> bool:

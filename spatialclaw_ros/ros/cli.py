@@ -9,7 +9,7 @@ is 0 when the answer carries no error. Ctrl-C cancels the query.
 
 ``spatialclaw demo [--seed N] [--cameras K] [--noise]`` starts a simulated camera rig and the agent, asks
 them questions with known answers (through ``code`` programs, and through the VLM when it answers) and
-prints each answer beside the truth (see ``spatialclaw_ros.sim.demo``).
+prints each answer beside the truth (see ``spatialclaw_ros.ros.demo``).
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ask(args)
     if args.command == "demo":
         # Imported here: the demo pulls in the simulator, which plain `agent`/`ask` runs do not need.
-        from spatialclaw_ros.sim import demo
+        from spatialclaw_ros.ros import demo
 
         return demo.main(seed=args.seed, cameras=args.cameras, noise=args.noise, params_file=args.params_file)
     return agent_node.main(["spatialclaw", *agent_ros_args(args)])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spatialclaw_ros.perception import PerceptionError, PerceptionServiceProcess, PerceptionSettings
-from spatialclaw_ros.runtime.tools import SOCKET_ENV, PerceptionClient
+from spatialclaw_ros.protocol.perception import SOCKET_ENV, PerceptionClient
 from spatialclaw_ros.sandbox import Bind
 
 SANDBOX_DIR = "/run/perception"

@@ -31,9 +31,8 @@ from typing import Any, overload
 
 import numpy as np
 
-INDEX_NAME = "index.json"
-FORMAT_NAME = "spatialclaw-snapshot"
-FORMAT_VERSION = 1
+from spatialclaw_ros.protocol.snapshot import FORMAT_NAME, FORMAT_VERSION, INDEX_NAME, depth_metres
+
 _PREVIEW_HEAD = 8
 _PREVIEW_TAIL = 4
 _PREVIEW_NAMES = 6
@@ -312,25 +311,6 @@ class Frames(Sequence[Frame]):
             else:
                 lines.append(f"  [{position}] {self._frames[position]!r}")
         return "\n".join(lines)
-
-
-def depth_metres(stored: np.ndarray, unit_m: float) -> np.ndarray:
-    """Depth of a snapshot file in float32 metres, NaN invalid, read-only.
-
-    Float32 files are metres already (``unit_m`` 1) and come back as they are (memory-mapped);
-    integer files hold ``unit_m`` metres per value, 0 where the sensor measured nothing (uint16
-    millimetres: ``unit_m`` 0.001, REP-118).
-    """
-    if stored.dtype.kind == "f":
-        return stored if unit_m == 1.0 else _read_only(stored * np.float32(unit_m))
-    metres = np.divide(stored, np.float32(1.0 / unit_m), dtype=np.float32)  # mm / 1000 exactly as decoded
-    metres[stored == 0] = np.nan
-    return _read_only(metres)
-
-
-def _read_only(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
 
 
 def load_frames(snapshot_dir: str | Path) -> Frames:

@@ -8,31 +8,16 @@ conversation history. Standard library only (``http.client`` over ``AF_UNIX``).
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-import socket
 from typing import Any
 
+from spatialclaw_ros.protocol._unix_http import UnixHTTPConnection
+from spatialclaw_ros.protocol.vlm_ask import ASK_PATH, MAX_IMAGES
 from spatialclaw_ros.runtime._images import to_png
-
-ASK_PATH = "/ask"
-MAX_IMAGES = 8
 
 
 class VLMError(RuntimeError):
     """The host could not answer a ``vlm.ask`` question (model unreachable, bad input, budget spent)."""
-
-
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, socket_path: str, timeout_s: float) -> None:
-        super().__init__("localhost", timeout=timeout_s)
-        self._socket_path = socket_path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._socket_path)
-        self.sock = sock
 
 
 class VLM:
@@ -76,7 +61,7 @@ class VLM:
         return answer
 
     def _post(self, body: bytes) -> dict[str, Any]:
-        connection = _UnixHTTPConnection(self._socket_path, self._timeout_s)
+        connection = UnixHTTPConnection(self._socket_path, self._timeout_s)
         try:
             connection.request("POST", ASK_PATH, body=body, headers={"Content-Type": "application/json"})
             response = connection.getresponse()

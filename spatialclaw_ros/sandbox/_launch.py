@@ -27,7 +27,7 @@ from spatialclaw_ros.sandbox._settings import (
 )
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
-_KERNEL_PACKAGE_PARTS = ("__init__.py", "runtime", "geometry")
+_KERNEL_PACKAGE_PARTS = ("__init__.py", "protocol", "runtime", "geometry")
 _ENTRY_SCRIPT = Path(__file__).resolve().with_name("_kernel_main.py")
 _MERGED_USR_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives", "fonts")

@@ -1,6 +1,7 @@
-"""Synthetic indoor scenes with exact ground truth, a numpy ray caster, and a ROS camera publisher node.
+"""Synthetic indoor scenes with exact ground truth and a numpy ray caster; ROS-free.
 
-Everything here except ``spatialclaw_ros.sim.publisher`` is ROS-free. Frames follow REP-103: the
+The ROS node that publishes these scenes as cameras (:mod:`spatialclaw_ros.ros.sim_publisher`) and
+the demo's orchestration (:mod:`spatialclaw_ros.ros.demo`) live in the ROS room. Frames follow REP-103: the
 world frame is x east, y north, z up, origin on the floor at the middle of the room; camera optical
 frames are x right, y down, z forward; ``T_world_camera`` maps optical-frame points into the world.
 Metres, radians, seconds (scene time: 0 when the scene starts).

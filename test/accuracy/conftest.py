@@ -26,9 +26,7 @@ import yaml
 
 from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.ros.client import QueryOptions, SpatialClawClient
-from spatialclaw_ros.ros.launch_spec import NodeSpec, rig_camera_parameters, rig_extrinsics
-from spatialclaw_ros.sim import GroundTruth, generate_scene
-from spatialclaw_ros.sim.demo import (
+from spatialclaw_ros.ros.demo import (
     AgentCameras,
     GroundTruthListener,
     TickCounter,
@@ -36,6 +34,8 @@ from spatialclaw_ros.sim.demo import (
     running,
     spinning_node,
 )
+from spatialclaw_ros.ros.launch_spec import NodeSpec, rig_camera_parameters, rig_extrinsics
+from spatialclaw_ros.sim import GroundTruth, generate_scene
 from spatialclaw_ros.sim.programs import survey_cell
 from spatialclaw_ros.sim.questions import Check, check_answer, generate_questions, survey_values
 

@@ -54,7 +54,7 @@ def sim_command() -> list[str]:
         f"PYTHONPATH={pythonpath}",
         sys.executable,
         "-m",
-        "spatialclaw_ros.sim.publisher",
+        "spatialclaw_ros.ros.sim_publisher",
         *ros_args(namespace=NAMESPACE, parameters=SIM),
     ]
 

@@ -58,7 +58,7 @@ def publisher_command(namespace: str, parameters: dict[str, object]) -> list[str
         f"PYTHONPATH={pythonpath}",
         sys.executable,
         "-m",
-        "spatialclaw_ros.sim.publisher",
+        "spatialclaw_ros.ros.sim_publisher",
         *ros_args(namespace=namespace, parameters=parameters),
     ]
 

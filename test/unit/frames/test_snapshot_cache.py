@@ -18,7 +18,7 @@ from spatialclaw_ros.frames import (
     warm_snapshot_cache,
     write_snapshot,
 )
-from spatialclaw_ros.runtime.frames import depth_metres
+from spatialclaw_ros.protocol.snapshot import depth_metres
 
 NS = 1_000_000_000
 

@@ -14,7 +14,8 @@ from spatialclaw_ros.frames import (
     rgb_to_compressed,
     write_snapshot,
 )
-from spatialclaw_ros.runtime.frames import depth_metres, load_frames
+from spatialclaw_ros.protocol.snapshot import depth_metres
+from spatialclaw_ros.runtime.frames import load_frames
 
 NS = 1_000_000_000
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from spatialclaw_ros.perception import PerceptionEngine, PerceptionError, PerceptionSettings
-from spatialclaw_ros.runtime.tools import content_key, decode_message, encode_message
+from spatialclaw_ros.protocol.perception import content_key, decode_message, encode_message
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spatialclaw_ros.runtime.tools import content_key, decode_message, encode_message
+from spatialclaw_ros.protocol.perception import content_key, decode_message, encode_message
 
 
 def test_round_trip_keeps_meta_arrays_and_dtypes():

@@ -18,7 +18,7 @@ depth message a uniformly random delay after its colour image (a negative delay 
 and ``depth.drop_ratio`` leaves that share of depth messages unsent (seeded by ``scene.seed``).
 
 Run: ``ros2 run spatialclaw_ros sim_camera_publisher --ros-args -p cameras:="[front, left]"`` or
-``python -m spatialclaw_ros.sim.publisher --ros-args ...``. SIGINT or SIGTERM stop it (exit status 0);
+``python -m spatialclaw_ros.ros.sim_publisher --ros-args ...``. SIGINT or SIGTERM stop it (exit status 0);
 invalid parameters stop it with exit status 2.
 """
 
@@ -47,9 +47,7 @@ from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header, String
 
-from spatialclaw_ros.sim._generate import SCENE_KINDS, generate_scene
-from spatialclaw_ros.sim._ground_truth import GroundTruth, label_map_json
-from spatialclaw_ros.sim._messages import (
+from spatialclaw_ros.ros.sim_messages import (
     DEPTH_ENCODINGS,
     LABEL_ENCODINGS,
     camera_info_message,
@@ -58,6 +56,8 @@ from spatialclaw_ros.sim._messages import (
     labels_message,
     pose_message,
 )
+from spatialclaw_ros.sim._generate import SCENE_KINDS, generate_scene
+from spatialclaw_ros.sim._ground_truth import GroundTruth, label_map_json
 from spatialclaw_ros.sim._noise import DepthNoise, add_depth_noise
 from spatialclaw_ros.sim._render import RenderedView, SceneRenderer
 from spatialclaw_ros.sim._scene import Scene
