@@ -45,6 +45,7 @@ from spatialclaw_ros.agent._types import (
     outcome_geometry,
 )
 from spatialclaw_ros.agent._vlm_service import AskError, AskServer
+from spatialclaw_ros.protocol.perception import PerceptionError
 from spatialclaw_ros.protocol.vlm_ask import SOCKET_NAME
 from spatialclaw_ros.runtime.answer import ANSWER_TYPES, AnswerError, validate_payload
 from spatialclaw_ros.runtime.namespace import bootstrap_code
@@ -452,24 +453,19 @@ class _Query:
             self._add_turn(plan_request)
             self._add_turn(Turn("assistant", "plan", plan or "(no plan)"))
             self._add_turn(Turn("user", "begin", _prompts.render("begin")))
-        stop_reason = ""
-        while not stop_reason:
+        while True:
             if self.steps >= self.settings.max_steps:
-                stop_reason = "The step budget is spent."
-                break
+                return await self._final_answer(ErrorCode.AGENT_FAILED)
             if time.monotonic() >= self.step_deadline:
-                stop_reason = "The time budget is nearly spent."
-                break
+                return await self._final_answer(ErrorCode.TIMEOUT)
             self._progress("step", "waiting for the model's next cell")
             try:
                 reply = await self._chat("step", self.step_deadline)
             except DeadlineError:
-                stop_reason = "The time budget is nearly spent."
-                break
+                return await self._final_answer(ErrorCode.TIMEOUT)
             answer = await self._handle_reply(reply)
             if answer is not None:
                 return answer
-        return await self._final_answer(stop_reason)
 
     async def _handle_reply(self, reply: ChatResult) -> _Answer | None:
         with self._stage("reply"):
@@ -509,9 +505,11 @@ class _Query:
             self._add_turn(self._observation(cell, notes))
         return None
 
-    async def _final_answer(self, reason: str) -> _Answer:
-        code = ErrorCode.TIMEOUT if "time" in reason else ErrorCode.AGENT_FAILED
-        failure = "ran past its time budget" if code == ErrorCode.TIMEOUT else "used all its steps"
+    async def _final_answer(self, code: ErrorCode) -> _Answer:
+        """An answer from the evidence so far; ``code`` says why the steps ended (TIMEOUT, AGENT_FAILED)."""
+        timed_out = code == ErrorCode.TIMEOUT
+        reason = "The time budget is nearly spent." if timed_out else "The step budget is spent."
+        failure = "ran past its time budget" if timed_out else "used all its steps"
         if not self.settings.final_answer:
             raise _StopError(code, f"the query {failure} without an answer")
         self._progress("final", "asking for a final answer from the evidence so far")
@@ -634,8 +632,9 @@ class _Query:
             result = await self._execute(code, min(limit_s, self._remaining(deadline)))
         with self._stage("observation"):
             report = read_cell(result)
-            if result.error is not None and result.error.ename == "PerceptionError":
-                self.perception_unavailable |= "PERCEPTION_UNAVAILABLE" in result.error.evalue
+            if result.error is not None and result.error.ename == PerceptionError.__name__:
+                code = PerceptionError.code_in(result.error.evalue)
+                self.perception_unavailable |= code == ErrorCode.PERCEPTION_UNAVAILABLE
             cell = self._shown_images(result, report)
         self.trace.event(
             "cell_result",

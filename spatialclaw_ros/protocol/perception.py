@@ -38,6 +38,10 @@ DEFAULT_TIMEOUT_S = 180.0  # above the service's own per-call limit (120 s by de
 RECONNECT_S = 5.0
 
 
+#: The codes of :class:`PerceptionError`: three of the answer's error names, and the model's own failure.
+ERROR_CODES = ("PERCEPTION_UNAVAILABLE", "TIMEOUT", "INVALID_QUERY", "PERCEPTION_FAILED")
+
+
 class PerceptionError(RuntimeError):
     """A perception call failed; ``code`` says why (an answer error name or ``PERCEPTION_FAILED``).
 
@@ -51,6 +55,15 @@ class PerceptionError(RuntimeError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+    @staticmethod
+    def code_in(text: str) -> str:
+        """The code a PerceptionError's text (``"CODE: message"``) starts with; "" for any other text.
+
+        A kernel's cell error reaches the host as text only (exception name and value).
+        """
+        code, separator, _ = text.partition(": ")
+        return code if separator and code in ERROR_CODES else ""
 
 
 def content_key(operation: str, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> str:

@@ -44,7 +44,6 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from rclpy.task import Future
 from rclpy.timer import Timer
@@ -70,6 +69,7 @@ from spatialclaw_ros.ros.parameters import (
 )
 from spatialclaw_ros.ros.perception_link import PerceptionLink, PerceptionLinkError, open_perception
 from spatialclaw_ros.ros.pointcloud import point_cloud
+from spatialclaw_ros.ros.qos import LATCHED_QOS
 from spatialclaw_ros.ros.queries import QueryDefaults, QueryResult, QueryRunner, QuerySlots
 from spatialclaw_ros.sandbox import KernelPool, SandboxError, SandboxSettings
 from spatialclaw_ros.srv import SpatialQuery as SpatialQueryService
@@ -80,12 +80,6 @@ HEALTH_CHECK_PERIOD_S = 5.0
 SLOT_WAITERS = 16
 
 # Late joiners (rviz, a planner starting after the answer) still get the last answer.
-LATCHED_QOS = QoSProfile(
-    depth=1,
-    history=HistoryPolicy.KEEP_LAST,
-    reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.TRANSIENT_LOCAL,
-)
 
 
 @dataclass

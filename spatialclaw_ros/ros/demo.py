@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import String
 
@@ -32,17 +32,12 @@ from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.ros.client import QueryOptions, SpatialClawClient
 from spatialclaw_ros.ros.launch_spec import NodeSpec, demo_nodes
 from spatialclaw_ros.ros.processes import spinning_node, stop
+from spatialclaw_ros.ros.qos import LATCHED_QOS
 from spatialclaw_ros.sim._ground_truth import GroundTruth
 from spatialclaw_ros.sim.programs import question_cell
 from spatialclaw_ros.sim.questions import Check, Question, check_answer, generate_questions
 
 PACKAGE = "spatialclaw_ros"
-LATCHED_QOS = QoSProfile(
-    depth=1,
-    history=HistoryPolicy.KEEP_LAST,
-    reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.TRANSIENT_LOCAL,
-)
 
 
 class DemoError(RuntimeError):

@@ -46,7 +46,7 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import CallbackGroup
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.subscription import Subscription
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -61,6 +61,7 @@ from spatialclaw_ros.frames import (
     pose_matrix,
     transform_from_parameter,
 )
+from spatialclaw_ros.ros.qos import LATCHED_QOS
 
 POSE_SOURCES = ("auto", "tf", "topic", "none")
 DEPTH_MODES = ("auto", "true", "false")
@@ -237,16 +238,6 @@ def _sensor_qos() -> QoSProfile:
         depth=qos_profile_sensor_data.depth,
         reliability=qos_profile_sensor_data.reliability,
         durability=qos_profile_sensor_data.durability,
-    )
-
-
-def _latched_qos() -> QoSProfile:
-    """Reliable, transient-local, depth 1: a late subscriber still gets the last message."""
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST,
-        depth=1,
-        reliability=ReliabilityPolicy.RELIABLE,
-        durability=DurabilityPolicy.TRANSIENT_LOCAL,
     )
 
 
@@ -440,7 +431,7 @@ class CameraIngest:
                 f"{name}/labels/map",
                 lambda message: buffer.set_label_map(name, message),
                 raw=False,
-                qos=_latched_qos(),
+                qos=LATCHED_QOS,
             )
         if camera.depth == "false":
             return

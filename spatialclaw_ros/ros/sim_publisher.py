@@ -41,12 +41,13 @@ from rclpy.exceptions import InvalidParameterTypeException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.publisher import Publisher
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header, String
 
+from spatialclaw_ros.ros.qos import LATCHED_QOS
 from spatialclaw_ros.ros.sim_messages import (
     DEPTH_ENCODINGS,
     LABEL_ENCODINGS,
@@ -65,12 +66,6 @@ from spatialclaw_ros.sim._scene import Scene
 NODE_NAME = "sim_camera_publisher"
 EXIT_BAD_PARAMETERS = 2
 
-LATCHED_QOS = QoSProfile(
-    depth=1,
-    history=HistoryPolicy.KEEP_LAST,
-    reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.TRANSIENT_LOCAL,
-)
 
 # name → (default, description)
 PARAMETERS: dict[str, tuple[object, str]] = {

@@ -22,3 +22,12 @@ def test_a_code_is_its_name_everywhere_text_goes():
     assert code == "TIMEOUT" and str(code) == "TIMEOUT" and f"{code}" == "TIMEOUT"
     assert json.dumps({"error_code": code}) == '{"error_code": "TIMEOUT"}'
     assert ErrorCode("NOT_READY") is ErrorCode.NOT_READY
+
+
+def test_a_perception_error_code_is_read_back_from_its_text_only():
+    from spatialclaw_ros.protocol.perception import ERROR_CODES, PerceptionError
+
+    for code in ERROR_CODES:
+        assert PerceptionError.code_in(str(PerceptionError(code, "why: details"))) == code
+    assert PerceptionError.code_in("the service said PERCEPTION_UNAVAILABLE: later") == ""
+    assert PerceptionError.code_in("ValueError: bad") == ""
