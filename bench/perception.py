@@ -52,21 +52,18 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 SHIM = REPO / "test" / "perception" / "site" / "sitecustomize.py"
-sys.path.insert(0, str(REPO))  # run from a source checkout
+sys.path[:0] = [str(REPO), str(REPO / "test")]  # run from a source checkout; test/support makes checkpoints
 from spatialclaw_ros.perception import (  # noqa: E402
     PerceptionClient,
     PerceptionServiceProcess,
     PerceptionSettings,
     build_ray_app,
 )
-from spatialclaw_ros.perception._checkpoints import (  # noqa: E402
-    METRIC_SMALL_OVERRIDES,
-    write_random_da3,
-    write_random_sam3,
-)
 from spatialclaw_ros.perception._da3 import Da3DepthEstimator, Da3Reconstructor  # noqa: E402
 from spatialclaw_ros.perception._sam3 import Sam3Segmenter  # noqa: E402
 from spatialclaw_ros.perception._types import View  # noqa: E402
+
+from support.checkpoints import METRIC_SMALL_OVERRIDES, write_random_da3, write_random_sam3  # noqa: E402
 
 K = np.array([[525.0, 0.0, 319.5], [0.0, 525.0, 239.5], [0.0, 0.0, 1.0]])
 

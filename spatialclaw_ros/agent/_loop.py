@@ -123,16 +123,10 @@ class Agent:
 
 
 def _system_prompt(settings: AgentSettings) -> str:
-    import importlib.util
-
     from spatialclaw_ros import geometry
+    from spatialclaw_ros.runtime import tools
 
-    if importlib.util.find_spec("spatialclaw_ros.runtime.tools") is not None:
-        from spatialclaw_ros.runtime import tools
-
-        tools_reference = _prompts.render("tools", reference=_prompts.api_reference("tools", tools))
-    else:
-        tools_reference = _prompts.render("no_tools")
+    tools_reference = _prompts.render("tools", reference=_prompts.api_reference("tools", tools))
     return _prompts.render(
         "system",
         max_steps=settings.max_steps,

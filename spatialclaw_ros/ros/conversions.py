@@ -1,9 +1,10 @@
 """Agent outcomes (``spatialclaw_ros.agent.QueryOutcome``) → SpatialAnswer message fields.
 
 Convention:
-    The outcome's points, centres, orientations and positions are in the snapshot's world frame;
-    ``T_target_world`` (4×4) maps them into the answer's frame (``header.frame_id``). Outcome stamps are
-    seconds (the frames' ``.stamp``); messages carry ``builtin_interfaces/Time``. Units are already SI.
+    The outcome's points, centres, orientations and positions are in the snapshot's world frame,
+    which is the answer's frame (``header.frame_id``): a query's target frame becomes the snapshot's
+    world frame when the snapshot is written. Outcome stamps are seconds (the frames' ``.stamp``);
+    messages carry ``builtin_interfaces/Time``. Units are already SI.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from std_msgs.msg import Header
 
 from spatialclaw_ros.agent import MeasurementResult, ObjectResult, QueryOutcome, TrajectoryResult
 from spatialclaw_ros.frames import SnapshotFrame
-from spatialclaw_ros.geometry import matrix_to_quat, quat_to_matrix, transform_points
 from spatialclaw_ros.msg import Measurement, SourceFrame, SpatialAnswer, SpatialObject, Trajectory
 
 MEASUREMENT_TYPE_CODES = {
@@ -61,39 +61,30 @@ def source_frame(frame: SnapshotFrame) -> SourceFrame:
     )
 
 
-def fill_answer(answer: SpatialAnswer, outcome: QueryOutcome, *, T_target_world: np.ndarray) -> SpatialAnswer:
+def fill_answer(answer: SpatialAnswer, outcome: QueryOutcome) -> SpatialAnswer:
     """Copy an outcome's answer text, geometry, stamps and step count into ``answer``.
 
-    Args:
-        answer: the message to fill; ``answer.header.frame_id`` names the target frame.
-        outcome: what the agent returned.
-        T_target_world: 4×4 transform from the snapshot's world frame into the target frame.
-
+    ``answer.header.frame_id`` names the snapshot's world frame, which the geometry is in.
     Measurements and objects are stamped with the newest source frame: the moment measured.
     """
-    if T_target_world.shape != (4, 4):
-        raise ValueError(f"T_target_world must be 4×4, got {T_target_world.shape}")
     measured_s = max(outcome.source_stamps, default=0.0)
     header = Header(frame_id=answer.header.frame_id, stamp=seconds_to_time(measured_s))
     answer.answer = outcome.answer
-    answer.measurements = [_measurement(item, header, T_target_world) for item in outcome.measurements]
-    answer.objects = [_object(item, header, T_target_world) for item in outcome.objects]
-    answer.trajectories = [_trajectory(item, header, T_target_world) for item in outcome.trajectories]
+    answer.measurements = [_measurement(item, header) for item in outcome.measurements]
+    answer.objects = [_object(item, header) for item in outcome.objects]
+    answer.trajectories = [_trajectory(item, header) for item in outcome.trajectories]
     answer.source_stamps = [seconds_to_time(stamp_s) for stamp_s in sorted(outcome.source_stamps)]
     answer.steps = outcome.steps
     answer.trace_uri = outcome.trace_uri
     return answer
 
 
-def _points(points: Sequence[Sequence[float]] | np.ndarray, T_target_world: np.ndarray) -> list[Point]:
+def _points(points: Sequence[Sequence[float]] | np.ndarray) -> list[Point]:
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    if not len(points):
-        return []
-    moved = transform_points(T_target_world, points)
-    return [Point(x=float(x), y=float(y), z=float(z)) for x, y, z in moved]
+    return [Point(x=float(x), y=float(y), z=float(z)) for x, y, z in points]
 
 
-def _measurement(item: MeasurementResult, header: Header, T_target_world: np.ndarray) -> Measurement:
+def _measurement(item: MeasurementResult, header: Header) -> Measurement:
     return Measurement(
         header=header,
         type=MEASUREMENT_TYPE_CODES[item.type],
@@ -102,14 +93,13 @@ def _measurement(item: MeasurementResult, header: Header, T_target_world: np.nda
         unit=item.unit,
         stddev=float(item.stddev) if math.isfinite(item.stddev) else math.nan,
         subjects=list(item.subjects),
-        points=_points(item.points, T_target_world),
+        points=_points(item.points),
     )
 
 
-def _object(item: ObjectResult, header: Header, T_target_world: np.ndarray) -> SpatialObject:
-    (center,) = _points(item.center, T_target_world)
-    rotation = T_target_world[:3, :3] @ quat_to_matrix(np.asarray(item.orientation_xyzw, dtype=np.float64))
-    x, y, z, w = matrix_to_quat(rotation)
+def _object(item: ObjectResult, header: Header) -> SpatialObject:
+    (center,) = _points(item.center)
+    x, y, z, w = _unit_quaternion(item.orientation_xyzw)
     size = np.asarray(item.size, dtype=np.float64)
     return SpatialObject(
         header=header,
@@ -121,8 +111,8 @@ def _object(item: ObjectResult, header: Header, T_target_world: np.ndarray) -> S
     )
 
 
-def _trajectory(item: TrajectoryResult, header: Header, T_target_world: np.ndarray) -> Trajectory:
-    positions = _points(item.positions, T_target_world)
+def _trajectory(item: TrajectoryResult, header: Header) -> Trajectory:
+    positions = _points(item.positions)
     poses = [
         PoseStamped(
             header=Header(frame_id=header.frame_id, stamp=seconds_to_time(float(stamp_s))),
@@ -132,3 +122,10 @@ def _trajectory(item: TrajectoryResult, header: Header, T_target_world: np.ndarr
     ]
     path_header = Header(frame_id=header.frame_id, stamp=poses[-1].header.stamp)
     return Trajectory(id=item.id, label=item.label, path=Path(header=path_header, poses=poses))
+
+
+def _unit_quaternion(xyzw: Sequence[float]) -> np.ndarray:
+    """``xyzw`` normalised (the identity when it has no length)."""
+    quaternion = np.asarray(xyzw, dtype=np.float64)
+    norm = float(np.linalg.norm(quaternion))
+    return quaternion / norm if norm > 0 and math.isfinite(norm) else np.array([0.0, 0.0, 0.0, 1.0])

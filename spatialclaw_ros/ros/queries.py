@@ -282,7 +282,7 @@ class QueryRunner:
         answer.error_message = "; ".join(
             part for part in (outcome.error_message, self._depth_warning(index)) if part
         )
-        fill_answer(answer, outcome, T_target_world=np.eye(4))
+        fill_answer(answer, outcome)
         answer.source_frames = [source_frame(frame) for frame in index.frames]
         answer.elapsed = seconds_to_duration(time.monotonic() - started)
         return answer

@@ -16,7 +16,6 @@ The bootstrap itself publishes one :data:`READY_MIME` display with what it loade
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import os
 from collections.abc import Mapping
@@ -32,7 +31,16 @@ READY_MIME = "application/vnd.spatialclaw.ready+json"
 SNAPSHOT_ENV = "SPATIALCLAW_SNAPSHOT"
 SERVICES_ENV = "SPATIALCLAW_SERVICES"
 MAX_VARIABLES = 25
-OPTIONAL_MODULES = {"np": "numpy", "scipy": "scipy", "cv2": "cv2", "matplotlib": "matplotlib"}
+#: Modules the namespace holds under short names (the kernel's warm start has imported them all).
+MODULES = {
+    "np": "numpy",
+    "scipy": "scipy",
+    "cv2": "cv2",
+    "matplotlib": "matplotlib",
+    "plt": "matplotlib.pyplot",
+    "geo": "spatialclaw_ros.geometry",
+    "tools": "spatialclaw_ros.runtime.tools",
+}
 
 
 @dataclass(frozen=True)
@@ -103,28 +111,16 @@ def bootstrap(shell: Any, config_json: str) -> None:
         "Trajectory": answer.Trajectory,
         "AnswerError": answer.AnswerError,
     }
-    for name, module in OPTIONAL_MODULES.items():
+    for name, module in MODULES.items():
         namespace[name] = importlib.import_module(module)
-    namespace["plt"] = importlib.import_module("matplotlib.pyplot")
-    loaded = ["geo"] if _add_optional(namespace, "geo", "spatialclaw_ros.geometry") else []
-    if _add_optional(namespace, "tools", "spatialclaw_ros.runtime.tools"):
-        loaded.append("tools")
     shell.push(namespace)
     session = _Session(shell)
     shell.events.register("pre_run_cell", session.pre_run_cell)
     shell.events.register("post_run_cell", session.post_run_cell)
     shell.display_pub.publish(
-        data={READY_MIME: {"frames": len(frames), "cameras": list(meta.cameras), "optional": loaded}},
+        data={READY_MIME: {"frames": len(frames), "cameras": list(meta.cameras)}},
         metadata={},
     )
-
-
-def _add_optional(namespace: dict[str, Any], name: str, module: str) -> bool:
-    """Import ``module`` as ``name`` when it is installed; a broken installed module still raises."""
-    if importlib.util.find_spec(module) is None:
-        return False
-    namespace[name] = importlib.import_module(module)
-    return True
 
 
 class _Session:

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ from spatialclaw_ros.sandbox._results import (
     Display,
     cell_error,
     sanitize_display,
-    user_expression_texts,
 )
 from spatialclaw_ros.sandbox._settings import SandboxError, SandboxSettings
 
@@ -150,7 +149,7 @@ class Kernel:
             self._sockets[name] = sock
         self._wait_ready(time.monotonic() + self.settings.start_timeout_s)
         if self.settings.preload.strip():
-            result = self._run(self.settings.preload, self.settings.start_timeout_s, None, silent=True)
+            result = self._run(self.settings.preload, self.settings.start_timeout_s, silent=True)
             if result.status != "ok":
                 detail = result.error.traceback if result.error else result.stderr
                 raise SandboxError(f"kernel preload failed ({result.status}): {detail[-2000:]}")
@@ -218,14 +217,11 @@ class Kernel:
                     messages.append((name, msg))
         return messages
 
-    def execute(
-        self, code: str, timeout_s: float = 60.0, user_expressions: Mapping[str, str] | None = None
-    ) -> CellResult:
+    def execute(self, code: str, timeout_s: float = 60.0) -> CellResult:
         """Run one cell (one execute_request) and return what it did; blocks until done.
 
         Past ``timeout_s`` the cell is interrupted; when the kernel ignores the interrupt for
         ``settings.interrupt_grace_s`` it is killed and restarted at the next call (``state_lost``).
-        ``user_expressions`` (name -> expression) are evaluated after a successful cell, in the same request.
         Raises ``SandboxError`` when the kernel is closed or cannot be restarted.
         """
         if not isinstance(code, str):
@@ -238,7 +234,7 @@ class Kernel:
             if self._dead:
                 self._restart()
             self._interrupt_event.clear()
-            return self._run(code, timeout_s, dict(user_expressions or {}), silent=False)
+            return self._run(code, timeout_s, silent=False)
 
     def interrupt(self) -> None:
         """Make a running ``execute()`` return: interrupted (KeyboardInterrupt) or, if ignored, killed.
@@ -247,12 +243,10 @@ class Kernel:
         """
         self._interrupt_event.set()
 
-    def _run(
-        self, code: str, timeout_s: float, user_expressions: dict[str, str] | None, silent: bool
-    ) -> CellResult:
+    def _run(self, code: str, timeout_s: float, silent: bool) -> CellResult:
         start = time.monotonic()
         for _attempt in range(_MAX_ABORT_RETRIES):
-            outcome = _CellRun(self, code, timeout_s, user_expressions, silent, start)
+            outcome = _CellRun(self, code, timeout_s, silent, start)
             result = outcome.run()
             if result is not None:
                 return result
@@ -320,14 +314,12 @@ class _CellRun:
         kernel: Kernel,
         code: str,
         timeout_s: float,
-        user_expressions: dict[str, str] | None,
         silent: bool,
         start: float,
     ) -> None:
         self.kernel = kernel
         self.code = code
         self.timeout_s = timeout_s
-        self.user_expressions = user_expressions
         self.silent = silent
         self.start = start
         settings = kernel.settings
@@ -359,7 +351,7 @@ class _CellRun:
             "code": self.code,
             "silent": self.silent,
             "store_history": not self.silent,
-            "user_expressions": self.user_expressions or {},
+            "user_expressions": {},
             "allow_stdin": False,
             "stop_on_error": False,
         }
@@ -478,7 +470,6 @@ class _CellRun:
             duration_s=time.monotonic() - self.start,
             state_lost=state_lost,
             truncated=self.truncated or self.stdout.truncated or self.stderr.truncated,
-            user_expressions=user_expression_texts(reply.get("user_expressions"), settings.output_max_chars),
         )
 
 

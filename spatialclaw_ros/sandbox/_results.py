@@ -7,7 +7,7 @@ import binascii
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
@@ -62,8 +62,6 @@ class CellResult:
     timeout (ran past its time limit and was interrupted, or killed); died (the kernel process ended, e.g.
     on SIGXCPU or a kill). ``state_lost`` is True when the kernel had to be killed: the next cell runs in a
     fresh kernel (preload done, the cell's variables gone). ``truncated`` is True when output was cut.
-    ``user_expressions`` maps each requested expression name to the text/plain repr of its value (or
-    ``"<ename>: <evalue>"``); the kernel evaluates them only when the cell succeeded.
     """
 
     status: Literal["ok", "error", "timeout", "died"]
@@ -74,7 +72,6 @@ class CellResult:
     duration_s: float
     state_lost: bool
     truncated: bool
-    user_expressions: Mapping[str, str] = field(default_factory=dict)
 
 
 class CappedText:
@@ -231,22 +228,6 @@ def sanitize_display(content: Any, budget_bytes: int) -> tuple[Display | None, i
         if len(meta_text) <= 10_000:
             metadata = json.loads(meta_text)
     return Display(data=data, metadata=metadata), size, "; ".join(notes) or None
-
-
-def user_expression_texts(raw: Any, max_chars: int) -> dict[str, str]:
-    """The text/plain value (or ``"<ename>: <evalue>"``) of each user expression in an execute reply."""
-    if not isinstance(raw, Mapping):
-        return {}
-    texts: dict[str, str] = {}
-    for name, value in raw.items():
-        if not isinstance(name, str) or not isinstance(value, Mapping):
-            continue
-        if value.get("status") == "ok" and isinstance(value.get("data"), Mapping):
-            text = str(value["data"].get("text/plain", ""))
-        else:
-            text = f"{value.get('ename', 'Error')}: {value.get('evalue', '')}"
-        texts[name] = cap_text(strip_ansi(text), max_chars)[0]
-    return texts
 
 
 def _to_json(value: Any) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spatialclaw_ros.perception._checkpoints import (
+from support.checkpoints import (
     METRIC_SMALL_OVERRIDES,
     write_random_da3,
     write_random_sam3,

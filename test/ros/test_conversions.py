@@ -1,4 +1,4 @@
-"""Answer payloads become SpatialAnswer fields, moved into the target frame."""
+"""Answer payloads become SpatialAnswer fields, in the snapshot's world frame (the answer's frame)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ import numpy as np
 import pytest
 
 from spatialclaw_ros.agent import ErrorCode, MeasurementResult, ObjectResult, QueryOutcome, TrajectoryResult
-from spatialclaw_ros.geometry import make_transform, rotation_about_axis
 from spatialclaw_ros.msg import Measurement, SpatialAnswer
 from spatialclaw_ros.ros.conversions import fill_answer, seconds_to_time
 
 pytestmark = pytest.mark.ros
 
-# Target frame = world turned +90° about z and shifted 1 m along x: world (1, 0, 0) → target (1, 1, 0).
-T_TARGET_WORLD = make_transform(rotation_about_axis([0.0, 0.0, 1.0], math.pi / 2), [1.0, 0.0, 0.0])
+QUARTER_TURN_XYZW = (0.0, 0.0, math.sin(math.pi / 4), math.cos(math.pi / 4))  # +90° about z
 
 OUTCOME = QueryOutcome(
     query_id="q",
@@ -40,7 +38,7 @@ OUTCOME = QueryOutcome(
             label="box",
             center=np.array([1.0, 0.0, 0.5]),
             size=np.array([0.4, 0.2, 1.0]),
-            orientation_xyzw=np.array([0.0, 0.0, 0.0, 1.0]),
+            orientation_xyzw=2.0 * np.array(QUARTER_TURN_XYZW),
             score=0.8,
         ),
     ),
@@ -62,27 +60,26 @@ OUTCOME = QueryOutcome(
 
 def filled() -> SpatialAnswer:
     answer = SpatialAnswer()
-    answer.header.frame_id = "target"
-    return fill_answer(answer, OUTCOME, T_target_world=T_TARGET_WORLD)
+    answer.header.frame_id = "map"
+    return fill_answer(answer, OUTCOME)
 
 
-def test_measurement_points_move_into_the_target_frame():
+def test_measurement_points_keep_their_coordinates():
     (measurement,) = filled().measurements
     assert measurement.type == Measurement.DISTANCE
     assert math.isnan(measurement.stddev), "unknown stddev travels as NaN"
     start, end = measurement.points
-    assert (start.x, start.y, start.z) == pytest.approx((1.0, 1.0, 0.0))
-    assert (end.x, end.y, end.z) == pytest.approx((1.0, 3.0, 0.0))
-    assert measurement.header.frame_id == "target"
+    assert (start.x, start.y, start.z) == (1.0, 0.0, 0.0)
+    assert (end.x, end.y, end.z) == (3.0, 0.0, 0.0)
+    assert measurement.header.frame_id == "map"
     assert (measurement.header.stamp.sec, measurement.header.stamp.nanosec) == (12, 250_000_000)
 
 
-def test_object_pose_composes_the_frame_rotation():
+def test_object_pose_carries_a_unit_quaternion():
     (item,) = filled().objects
     position, orientation = item.pose.position, item.pose.orientation
-    assert (position.x, position.y, position.z) == pytest.approx((1.0, 1.0, 0.5))
-    expected = (0.0, 0.0, math.sin(math.pi / 4), math.cos(math.pi / 4))
-    assert (orientation.x, orientation.y, orientation.z, orientation.w) == pytest.approx(expected)
+    assert (position.x, position.y, position.z) == (1.0, 0.0, 0.5)
+    assert (orientation.x, orientation.y, orientation.z, orientation.w) == pytest.approx(QUARTER_TURN_XYZW)
     assert (item.size.x, item.size.y, item.size.z, item.score) == pytest.approx((0.4, 0.2, 1.0, 0.8))
 
 
@@ -91,19 +88,14 @@ def test_trajectory_keeps_each_position_stamp():
     stamps = [(p.header.stamp.sec, p.header.stamp.nanosec) for p in trajectory.path.poses]
     assert stamps == [(10, 0), (10, 500_000_000)]
     end = trajectory.path.poses[1].pose.position
-    assert (end.x, end.y) == pytest.approx((1.0, 1.0))
-    assert trajectory.path.header.frame_id == "target"
+    assert (end.x, end.y) == (1.0, 0.0)
+    assert trajectory.path.header.frame_id == "map"
 
 
 def test_answer_text_stamps_steps_and_trace():
     answer = filled()
     assert (answer.answer, answer.steps, answer.trace_uri) == ("2.0", 3, "file:///tmp/trace/report.html")
     assert [(t.sec, t.nanosec) for t in answer.source_stamps] == [(11, 0), (12, 250_000_000)]
-
-
-def test_bad_transform_is_refused():
-    with pytest.raises(ValueError, match="4×4"):
-        fill_answer(SpatialAnswer(), OUTCOME, T_target_world=np.eye(3))
 
 
 def test_seconds_to_time_rounds_to_the_nanosecond():

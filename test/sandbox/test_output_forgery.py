@@ -56,8 +56,3 @@ display(Image(buf.getvalue()))
     result = kernel.execute(code)
     png = base64.b64decode(result.displays[0].data["image/png"])
     assert png.startswith(b"\x89PNG")
-
-
-def test_user_expressions_travel_with_the_cell(kernel):
-    result = kernel.execute("a = 6 * 7", user_expressions={"a": "a", "bad": "undefined_name"})
-    assert result.user_expressions == {"a": "42", "bad": "NameError: name 'undefined_name' is not defined"}
