@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from spatialclaw_ros.geometry import matrix_to_quat
+
 ANSWER_TYPES = ("", "text", "number", "choice", "boolean")
 MEASUREMENT_TYPES = ("distance", "size", "height", "angle", "area", "volume", "speed", "count", "other")
 MAX_MEASUREMENTS = 100
@@ -516,28 +518,8 @@ def _quaternion_xyzw(rotation: Any) -> list[float]:
         raise AnswerError("Object3D rotation must be finite numbers")
     if not np.allclose(array @ array.T, np.eye(3), atol=1e-3) or np.linalg.det(array) <= 0:
         raise AnswerError("Object3D rotation is not a rotation matrix (R @ R.T must be I and det(R) = +1)")
-    return _matrix_to_quaternion_xyzw(array)
-
-
-def _matrix_to_quaternion_xyzw(R: np.ndarray) -> list[float]:
-    """Quaternion (x, y, z, w), w >= 0, of a proper rotation matrix (Shepperd's method)."""
-    trace = float(np.trace(R))
-    candidates = [trace, float(R[0, 0]), float(R[1, 1]), float(R[2, 2])]
-    largest = int(np.argmax(candidates))
-    if largest == 0:
-        s = 2.0 * math.sqrt(1.0 + trace)
-        q = [(R[2, 1] - R[1, 2]) / s, (R[0, 2] - R[2, 0]) / s, (R[1, 0] - R[0, 1]) / s, s / 4.0]
-    elif largest == 1:
-        s = 2.0 * math.sqrt(1.0 + R[0, 0] - R[1, 1] - R[2, 2])
-        q = [s / 4.0, (R[0, 1] + R[1, 0]) / s, (R[0, 2] + R[2, 0]) / s, (R[2, 1] - R[1, 2]) / s]
-    elif largest == 2:
-        s = 2.0 * math.sqrt(1.0 + R[1, 1] - R[0, 0] - R[2, 2])
-        q = [(R[0, 1] + R[1, 0]) / s, s / 4.0, (R[1, 2] + R[2, 1]) / s, (R[0, 2] - R[2, 0]) / s]
-    else:
-        s = 2.0 * math.sqrt(1.0 + R[2, 2] - R[0, 0] - R[1, 1])
-        q = [(R[0, 2] + R[2, 0]) / s, (R[1, 2] + R[2, 1]) / s, s / 4.0, (R[1, 0] - R[0, 1]) / s]
-    sign = -1.0 if q[3] < 0 else 1.0
-    return [sign * float(c) for c in q]
+    U, _, Vt = np.linalg.svd(array)  # the nearest exact rotation: accepted matrices may be 1e-3 off
+    return matrix_to_quat(U @ Vt).tolist()
 
 
 def _with_unique_ids(items: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:

@@ -108,3 +108,11 @@ def test_return_answer_keeps_the_payload_once():
     with pytest.raises(AnswerError, match="list of Measurement"):
         answer.ReturnAnswer(2, measurements=Measurement("d", 2.0))
     answer.expect("", ())
+
+
+def test_object_rotation_a_little_off_becomes_the_nearest_unit_quaternion():
+    about_x = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])  # 180° about x
+    skewed = about_x + 4e-4 * np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    quaternion = np.array(Object3D("box", (0, 0, 0), rotation=skewed).payload["orientation_xyzw"])
+    assert np.linalg.norm(quaternion) == pytest.approx(1.0, abs=1e-12)
+    assert np.abs(quaternion) == pytest.approx([1.0, 0.0, 0.0, 0.0], abs=1e-3)
