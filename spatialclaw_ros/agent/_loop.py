@@ -47,7 +47,7 @@ from spatialclaw_ros.agent._types import (
 from spatialclaw_ros.agent._vlm_service import AskError, AskServer
 from spatialclaw_ros.protocol.perception import PerceptionError
 from spatialclaw_ros.protocol.vlm_ask import SOCKET_NAME
-from spatialclaw_ros.runtime.answer import ANSWER_TYPES, AnswerError, validate_payload
+from spatialclaw_ros.runtime.answer import AnswerError, validate_payload
 from spatialclaw_ros.runtime.namespace import bootstrap_code
 from spatialclaw_ros.sandbox import CellResult, Kernel, SandboxError
 
@@ -228,7 +228,6 @@ class _Query:
             base_url=self.agent.llm_settings.base_url,
         )
         try:
-            self._check_request()
             frames = self._load_frames()
             ask_server = await self._start_ask_server()
             bootstrap_timeout_s = min(BOOTSTRAP_TIMEOUT_S, self._remaining(self.deadline))
@@ -319,20 +318,6 @@ class _Query:
         return outcome
 
     # ---------------------------------------------------------------------------- preparation
-
-    def _check_request(self) -> None:
-        request = self.request
-        if request.answer_type not in ANSWER_TYPES:
-            raise _StopError(ErrorCode.INVALID_QUERY, f"answer_type must be one of {ANSWER_TYPES}")
-        if not request.code and not request.question.strip():
-            raise _StopError(ErrorCode.INVALID_QUERY, "the question is empty")
-        if request.answer_type == "choice":
-            if not request.choices or any(not choice.strip() for choice in request.choices):
-                raise _StopError(ErrorCode.INVALID_QUERY, "answer_type 'choice' needs non-empty choices")
-            if len(set(request.choices)) != len(request.choices):
-                raise _StopError(ErrorCode.INVALID_QUERY, "choices must be unique")
-        if not (math.isfinite(request.timeout_s) and request.timeout_s >= 0):
-            raise _StopError(ErrorCode.INVALID_QUERY, f"timeout_s must be >= 0, got {request.timeout_s}")
 
     def _load_frames(self) -> Any:
         from spatialclaw_ros.runtime.frames import load_frames

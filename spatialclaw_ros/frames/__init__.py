@@ -44,16 +44,19 @@ from ._snapshot import (
     warm_snapshot_cache,
     write_snapshot,
 )
+from ._source import BufferSource, FrameSource
 
 __all__ = [
     "COLOR_ENCODINGS",
     "DEPTH_ENCODINGS",
     "LABEL_ENCODINGS",
+    "BufferSource",
     "CameraStats",
     "CompressedFields",
     "CompressedImageView",
     "FrameBuffer",
     "FrameDecodeError",
+    "FrameSource",
     "ImageFields",
     "ImageView",
     "NoFramesError",

@@ -53,10 +53,12 @@ from visualization_msgs.msg import MarkerArray
 
 from spatialclaw_ros.action import SpatialQuery as SpatialQueryAction
 from spatialclaw_ros.agent import Agent, AgentSettings, CancelToken, LLMSettings, Progress
-from spatialclaw_ros.frames import FrameBuffer, numpy_to_image
+from spatialclaw_ros.engine import QueryDefaults, QueryEngine, QuerySlots, Request, new_query_id
+from spatialclaw_ros.frames import BufferSource, FrameBuffer, numpy_to_image
 from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.perception import PerceptionSettings
-from spatialclaw_ros.ros.answers import error_answer, new_query_id, request_problem
+from spatialclaw_ros.protocol import ErrorCode
+from spatialclaw_ros.ros.answers import error_answer
 from spatialclaw_ros.ros.diagnostics import NodeHealth, Reachability, diagnostic_array
 from spatialclaw_ros.ros.ingest import CameraIngest, declare_ingest_parameters
 from spatialclaw_ros.ros.markers import answer_markers, answer_paths, answer_poses
@@ -70,7 +72,7 @@ from spatialclaw_ros.ros.parameters import (
 from spatialclaw_ros.ros.perception_link import PerceptionLink, PerceptionLinkError, open_perception
 from spatialclaw_ros.ros.pointcloud import point_cloud
 from spatialclaw_ros.ros.qos import LATCHED_QOS
-from spatialclaw_ros.ros.queries import QueryDefaults, QueryResult, QueryRunner, QuerySlots
+from spatialclaw_ros.ros.queries import QueryResult, QueryRunner, silence_of
 from spatialclaw_ros.sandbox import KernelPool, SandboxError, SandboxSettings
 from spatialclaw_ros.srv import SpatialQuery as SpatialQueryService
 
@@ -189,23 +191,25 @@ class SpatialAgentNode(LifecycleNode):
                 pool_error=pool_error,
                 agent=agent,
                 runner=QueryRunner(
-                    buffer=buffer,
-                    pool=pool,
-                    pool_error=pool_error,
-                    agent=agent,
-                    defaults=QueryDefaults(
-                        cameras=params.cameras,
-                        target_frame=params.target_frame,
-                        max_frames=params.max_frames,
-                        timeout_s=params.timeout_s,
-                        max_steps=params.max_steps,
-                        sandbox_off=params.sandbox_mode == "off",
-                        points_stride=params.points_stride if params.publish_points else None,
-                        depth_required=ingest.depth_required,
+                    QueryEngine(
+                        frames=BufferSource(buffer),
+                        pool=pool,
+                        pool_error=pool_error,
+                        agent=agent,
+                        defaults=QueryDefaults(
+                            cameras=params.cameras,
+                            target_frame=params.target_frame,
+                            max_frames=params.max_frames,
+                            timeout_s=params.timeout_s,
+                            max_steps=params.max_steps,
+                            sandbox_off=params.sandbox_mode == "off",
+                            points_stride=params.points_stride if params.publish_points else None,
+                            depth_required=ingest.depth_required,
+                        ),
+                        silence=silence_of(ingest.topic_ages),
+                        log=self.get_logger(),
                     ),
-                    topic_ages=ingest.topic_ages,
-                    clock=self.get_clock(),
-                    logger=self.get_logger(),
+                    self.get_clock(),
                 ),
                 slots=QuerySlots(params.max_concurrent_queries),
                 workers=ThreadPoolExecutor(params.max_concurrent_queries, thread_name_prefix="query"),
@@ -372,24 +376,24 @@ class SpatialAgentNode(LifecycleNode):
             response.result = await self._answer_query(request, query_id, started)
         except Exception as error:  # the node must survive anything a request brings
             self.get_logger().error(f"query {query_id}: {type(error).__name__}: {error}")
-            response.result = self._error(request, query_id, started, SpatialAnswer.AGENT_FAILED, str(error))
+            response.result = self._error(request, query_id, started, ErrorCode.AGENT_FAILED, str(error))
         return response
 
     async def _answer_query(self, request, query_id: str, started: float) -> SpatialAnswer:
         session = self._active_session()
         if session is None:
             return self._not_ready(request, query_id, started)
-        problem = request_problem(request)
+        problem = Request.of(request).problem()
         if problem is not None:
-            return self._error(request, query_id, started, SpatialAnswer.INVALID_QUERY, problem)
+            return self._error(request, query_id, started, ErrorCode.INVALID_QUERY, problem)
         timeout_s = request.timeout_s or session.params.timeout_s
         if not await self._in_thread(session.slot_waiters, session.slots.acquire, timeout_s):
             if session.closing.is_set():
                 return self._error(
-                    request, query_id, started, SpatialAnswer.CANCELED, "the node is shutting down"
+                    request, query_id, started, ErrorCode.CANCELED, "the node is shutting down"
                 )
             message = f"every query slot stayed busy for {timeout_s:g} s (max_concurrent_queries)"
-            return self._error(request, query_id, started, SpatialAnswer.TIMEOUT, message)
+            return self._error(request, query_id, started, ErrorCode.TIMEOUT, message)
         return await self._run_in_slot(
             session, request, query_id, started, progress=None, cancel=CancelToken()
         )
@@ -429,7 +433,7 @@ class SpatialAgentNode(LifecycleNode):
                 answer = self._not_ready(request, query_id, started)
             elif not session.slots.try_acquire():
                 message = f"{session.slots.limit} queries already running (max_concurrent_queries)"
-                answer = self._error(request, query_id, started, SpatialAnswer.AGENT_FAILED, message)
+                answer = self._error(request, query_id, started, ErrorCode.AGENT_FAILED, message)
             else:
                 token = CancelToken()
                 if goal_handle.is_cancel_requested:
@@ -451,7 +455,7 @@ class SpatialAgentNode(LifecycleNode):
                 progress(Progress("done", answer.steps, 0, answer.error_message or answer.answer, 0.0))
         except Exception as error:  # the node must survive anything a goal brings
             self.get_logger().error(f"query {query_id}: {type(error).__name__}: {error}")
-            answer = self._error(request, query_id, started, SpatialAnswer.AGENT_FAILED, str(error))
+            answer = self._error(request, query_id, started, ErrorCode.AGENT_FAILED, str(error))
         if answer.error_code == SpatialAnswer.CANCELED and goal_handle.is_cancel_requested:
             goal_handle.canceled()
         elif answer.error_code != SpatialAnswer.NONE:
@@ -482,7 +486,7 @@ class SpatialAgentNode(LifecycleNode):
         except RuntimeError as error:  # the workers were shut down: the node is closing
             session.slots.release()
             return self._error(
-                request, query_id, started, SpatialAnswer.CANCELED, f"the node is closing: {error}"
+                request, query_id, started, ErrorCode.CANCELED, f"the node is closing: {error}"
             )
         finally:
             session.tokens.pop(key, None)
@@ -513,13 +517,12 @@ class SpatialAgentNode(LifecycleNode):
         threads.submit(function, *args).add_done_callback(settle)
         return await future
 
-    def _error(self, request, query_id: str, started: float, code: int, message: str) -> SpatialAnswer:
+    def _error(self, request, query_id: str, started: float, code: ErrorCode, message: str) -> SpatialAnswer:
         return error_answer(
             request,
             query_id=query_id,
             error_code=code,
             error_message=message,
-            frame_id=request.target_frame,
             elapsed_s=time.monotonic() - started,
             clock=self.get_clock(),
         )
@@ -527,7 +530,7 @@ class SpatialAgentNode(LifecycleNode):
     def _not_ready(self, request, query_id: str, started: float) -> SpatialAnswer:
         state = self._lifecycle_state
         message = f"the node is not active yet: its lifecycle state is {state!r}"
-        return self._error(request, query_id, started, SpatialAnswer.NOT_READY, message)
+        return self._error(request, query_id, started, ErrorCode.NOT_READY, message)
 
     # Outputs ---------------------------------------------------------------------------------------
 

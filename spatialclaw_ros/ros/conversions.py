@@ -1,9 +1,9 @@
-"""Agent outcomes (``spatialclaw_ros.agent.QueryOutcome``) → SpatialAnswer message fields.
+"""Engine answers (``spatialclaw_ros.engine.Answer``) → SpatialAnswer message fields.
 
 Convention:
-    The outcome's points, centres, orientations and positions are in the snapshot's world frame,
+    The answer's points, centres, orientations and positions are in the snapshot's world frame,
     which is the answer's frame (``header.frame_id``): a query's target frame becomes the snapshot's
-    world frame when the snapshot is written. Outcome stamps are seconds (the frames' ``.stamp``);
+    world frame when the snapshot is written. Answer stamps are seconds (the frames' ``.stamp``);
     messages carry ``builtin_interfaces/Time``. Units are already SI.
 """
 
@@ -18,8 +18,8 @@ from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, Vector3
 from nav_msgs.msg import Path
 from std_msgs.msg import Header
 
-from spatialclaw_ros.agent import MeasurementResult, ObjectResult, QueryOutcome, TrajectoryResult
-from spatialclaw_ros.frames import SnapshotFrame
+from spatialclaw_ros import engine
+from spatialclaw_ros.agent import MeasurementResult, ObjectResult, TrajectoryResult
 from spatialclaw_ros.msg import Measurement, SourceFrame, SpatialAnswer, SpatialObject, Trajectory
 
 MEASUREMENT_TYPE_CODES = {
@@ -46,23 +46,19 @@ def nanoseconds_to_time(stamp_ns: int) -> Time:
     return Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
 
 
-def source_frame(frame: SnapshotFrame) -> SourceFrame:
-    """What an answer says of one snapshot frame: camera, stamp, and where its depth came from.
-
-    ``depth_offset_s`` is the depth stamp minus the colour stamp (s), NaN when the frame has no depth.
-    """
-    has_depth = frame.depth is not None and frame.depth_stamp_ns is not None
+def source_frame(frame: engine.SourceFrame) -> SourceFrame:
+    """What an answer says of one of its frames: camera, stamp, and where its depth came from."""
     return SourceFrame(
         camera=frame.camera,
         stamp=nanoseconds_to_time(frame.stamp_ns),
-        depth_source="sensor" if has_depth else "",
-        depth_offset_s=(frame.depth_stamp_ns - frame.stamp_ns) / 1e9 if has_depth else math.nan,
-        depth_missing=frame.depth is None and frame.depth_expected,
+        depth_source=frame.depth_source,
+        depth_offset_s=frame.depth_offset_s,
+        depth_missing=frame.depth_missing,
     )
 
 
-def fill_answer(answer: SpatialAnswer, outcome: QueryOutcome) -> SpatialAnswer:
-    """Copy an outcome's answer text, geometry, stamps and step count into ``answer``.
+def fill_answer(answer: SpatialAnswer, outcome: engine.Answer) -> SpatialAnswer:
+    """Copy an answer's text, geometry, stamps, step count and trace into the message ``answer``.
 
     ``answer.header.frame_id`` names the snapshot's world frame, which the geometry is in.
     Measurements and objects are stamped with the newest source frame: the moment measured.

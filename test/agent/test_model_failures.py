@@ -69,9 +69,3 @@ def test_progress_reports_stages(kernel, make_agent):
     stages = [update.stage for update in seen]
     assert stages[0] == "planning" and "step" in stages and stages[-1] == "done"
     assert seen[-1].step == 1 and seen[-1].max_steps == 6 and seen[-1].elapsed_s > 0
-
-
-def test_invalid_request_is_refused_without_a_model_call(kernel, make_agent):
-    with ScriptedVLM([ANSWER]) as server:
-        outcome = make_agent(server.base_url).run(QueryRequest("q?", answer_type="choice"), kernel)
-    assert outcome.error_code == ErrorCode.INVALID_QUERY and server.requests == []

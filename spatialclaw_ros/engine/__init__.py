@@ -1,0 +1,30 @@
+"""The query engine, without ROS: a request in, an answer out, from any frame source.
+
+:class:`QueryEngine` checks a :class:`Request` once, holds its time budget and cancellation, takes
+a kernel, writes the snapshot from a :class:`~spatialclaw_ros.frames.FrameSource`, runs the agent and
+returns an :class:`Answer` (plain dataclasses mirroring srv/SpatialQuery and msg/SpatialAnswer). The
+ROS node, and the offline front ends, only translate to and from these types.
+"""
+
+from spatialclaw_ros.engine._answer import Answer, SourceFrame
+from spatialclaw_ros.engine._engine import QueryDefaults, QueryEngine, QueryResult, no_silence
+from spatialclaw_ros.engine._points import MAX_POINTS, snapshot_points
+from spatialclaw_ros.engine._request import ANSWER_TYPES, MAX_FRAMES, MAX_TIMEOUT_S, Request, new_query_id
+from spatialclaw_ros.engine._slots import QuerySlots
+
+__all__ = [
+    "ANSWER_TYPES",
+    "MAX_FRAMES",
+    "MAX_POINTS",
+    "MAX_TIMEOUT_S",
+    "Answer",
+    "QueryDefaults",
+    "QueryEngine",
+    "QueryResult",
+    "QuerySlots",
+    "Request",
+    "SourceFrame",
+    "new_query_id",
+    "no_silence",
+    "snapshot_points",
+]
