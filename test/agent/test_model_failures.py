@@ -36,20 +36,18 @@ def test_slow_server_ends_at_the_time_budget(kernel, make_agent):
     assert 1.9 < outcome.elapsed_s < 3.0
 
 
-def test_cancel_while_a_cell_runs(kernel, make_agent):
+def test_cancel_as_a_cell_starts(kernel, make_agent):
     cancel = CancelToken()
     sleeper = {"content": "```python\nimport time\ntime.sleep(30)\n```"}
-    with ScriptedVLM([sleeper, ANSWER]) as server:
-        agent = make_agent(server.base_url)
 
-        def cancel_soon():
-            while not server.requests:
-                time.sleep(0.01)
-            time.sleep(0.5)
+    def on_progress(update):
+        if update.summary.startswith("running cell"):
             cancel.cancel()
 
-        threading.Thread(target=cancel_soon, daemon=True).start()
-        outcome = agent.run(QueryRequest("q?"), kernel, cancel=cancel)
+    with ScriptedVLM([sleeper, ANSWER]) as server:
+        outcome = make_agent(server.base_url).run(
+            QueryRequest("q?"), kernel, progress=on_progress, cancel=cancel
+        )
     assert outcome.error_code == ErrorCode.CANCELED
     assert outcome.elapsed_s < 3.0 and len(server.requests) == 1
 

@@ -158,7 +158,9 @@ def test_code_query_measures_the_centre_depth_against_ground_truth(client):
     node.create_subscription(MarkerArray, f"{NAMESPACE}/spatial_agent/markers", markers.append, 10)
     node.create_subscription(PoseArray, f"{NAMESPACE}/spatial_agent/objects", objects.append, 10)
     node.create_subscription(SpatialAnswer, f"{NAMESPACE}/spatial_agent/answers", answers.append, LATCHED)
-    time.sleep(0.5)
+    for topic in ("points", "debug_image", "markers", "objects", "answers"):
+        name = f"{NAMESPACE}/spatial_agent/{topic}"
+        wait_until(lambda name=name: node.count_publishers(name) > 0, 10.0, f"the node's {name} publisher")
 
     code = CENTRE_DEPTH_CELL + 'show(f.image, label="the view")\n'
     answer = client.query("how far is the wall?", code=code, answer_type="number")
@@ -236,7 +238,8 @@ def test_two_concurrent_queries_and_a_third_is_rejected(client):
         slow = "import time\ntime.sleep(3)\nReturnAnswer(len(frames))"
         assert client.ask("first", code=slow, answer_type="number")
         assert second.ask("second", code=slow, answer_type="number")
-        time.sleep(0.5)
+        # Feedback comes once a goal's query holds its slot (it reports acquiring a kernel).
+        wait_until(lambda: client.get_feedback() and second.get_feedback(), 30.0, "both queries running")
         assert not third.ask("third", code=slow), "a third goal must be rejected while two run"
         first_answer = client.get_result(wait_s=60.0)
         second_answer = second.get_result(wait_s=60.0)
