@@ -63,6 +63,13 @@ class Answer:
     elapsed_s: float = 0.0
     trace_uri: str = ""
 
+    @classmethod
+    def failure(
+        cls, query_id: str, question: str, code: ErrorCode, message: str, frame_id: str, elapsed_s: float
+    ) -> Answer:
+        """An answer that reports ``code`` and why, and nothing else."""
+        return cls(query_id, question, code, message, frame_id=frame_id, elapsed_s=elapsed_s)
+
     @property
     def ok(self) -> bool:
         """True when the query was answered."""

@@ -121,13 +121,9 @@ class QueryEngine:
     def _failed(
         self, request: Request, query_id: str, started: float, code: ErrorCode, message: str
     ) -> QueryResult:
-        answer = Answer(
-            query_id=query_id,
-            question=request.question,
-            error_code=code,
-            error_message=message,
-            frame_id=request.target_frame or self._defaults.target_frame,
-            elapsed_s=time.monotonic() - started,
+        frame_id = request.target_frame or self._defaults.target_frame
+        answer = Answer.failure(
+            query_id, request.question, code, message, frame_id, time.monotonic() - started
         )
         return QueryResult(answer, None)
 

@@ -43,12 +43,7 @@ def error_answer(
     request: Any, *, query_id: str, error_code: ErrorCode, error_message: str, elapsed_s: float, clock: Clock
 ) -> SpatialAnswer:
     """An answer to ``request`` (a srv/SpatialQuery request or goal) that reports ``error_code`` and why."""
-    answer = Answer(
-        query_id=query_id,
-        question=request.question,
-        error_code=error_code,
-        error_message=error_message,
-        frame_id=request.target_frame,
-        elapsed_s=elapsed_s,
+    answer = Answer.failure(
+        query_id, request.question, error_code, error_message, request.target_frame, elapsed_s
     )
     return answer_message(answer, clock)
