@@ -17,7 +17,6 @@ costs about twice the CPU per frame).
     python bench/ingest.py --quick     # a few seconds: 1 small camera, short windows
 
 JSON fields, one per line: name [unit]: meaning (``null`` where nothing was measured).
-
 - ``benchmark`` [name]: "ingest"
 - ``config`` [object]: the arguments
 - ``cpu_count`` [cores]
