@@ -269,10 +269,12 @@ def run_node(args: argparse.Namespace) -> None:
         snapshot_cache,
         write_snapshot,
     )
-    from spatialclaw_ros.ros.ingest import CameraIngest, declare_ingest_parameters
+    from spatialclaw_ros.ros.ingest import CameraIngest
+    from spatialclaw_ros.ros.parameters import declare_parameters, read_settings
 
     cameras = camera_names(args.cameras)
-    overrides = [Parameter(f"{camera}.depth", value=args.depth) for camera in cameras]
+    overrides = [Parameter("cameras", value=list(cameras))]
+    overrides += [Parameter(f"{camera}.depth", value=args.depth) for camera in cameras]
     topics = [f"/{c}/image_raw" for c in cameras] + [f"/{c}/depth/image_raw" for c in cameras if args.depth]
     topics += [f"/{c}/camera_info" for c in cameras] + [
         f"/{c}/depth/camera_info" for c in cameras if args.depth
@@ -318,11 +320,11 @@ def run_node(args: argparse.Namespace) -> None:
 
     rclpy.init()
     node = rclpy.create_node("bench_ingest", parameter_overrides=overrides)
-    declare_ingest_parameters(node, cameras)
+    declare_parameters(node)
     buffer = TimedBuffer(
         keyframe_hz=args.keyframe_hz, history_s=args.history_s, max_memory_mb=args.max_memory_mb
     )
-    ingest = CameraIngest(node, buffer, cameras, MutuallyExclusiveCallbackGroup())
+    ingest = CameraIngest(node, buffer, read_settings(node), MutuallyExclusiveCallbackGroup())
     ingest.start()
     executor = MultiThreadedExecutor(num_threads=4) if args.executor == "multi" else SingleThreadedExecutor()
     executor.add_node(node)

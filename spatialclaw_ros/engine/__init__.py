@@ -8,6 +8,13 @@ ROS node, and the offline front ends, only translate to and from these types.
 
 from spatialclaw_ros.engine._answer import Answer, SourceFrame
 from spatialclaw_ros.engine._engine import QueryDefaults, QueryEngine, QueryResult, no_silence
+from spatialclaw_ros.engine._from_settings import (
+    agent_settings,
+    llm_settings,
+    perception_settings,
+    query_defaults,
+    sandbox_settings,
+)
 from spatialclaw_ros.engine._points import MAX_POINTS, snapshot_points
 from spatialclaw_ros.engine._request import ANSWER_TYPES, MAX_FRAMES, MAX_TIMEOUT_S, Request, new_query_id
 from spatialclaw_ros.engine._slots import QuerySlots
@@ -24,7 +31,12 @@ __all__ = [
     "QuerySlots",
     "Request",
     "SourceFrame",
+    "agent_settings",
+    "llm_settings",
     "new_query_id",
     "no_silence",
+    "perception_settings",
+    "query_defaults",
+    "sandbox_settings",
     "snapshot_points",
 ]

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from spatialclaw_ros.perception._backends import BACKENDS
 from spatialclaw_ros.perception._cache import ReplyCache
-from spatialclaw_ros.perception._labels import LabelImageSegmenter, label_map_from_request
+from spatialclaw_ros.perception._labels import label_map_from_request
 from spatialclaw_ros.perception._settings import PerceptionSettings
 from spatialclaw_ros.perception._tracking import link_instances
 from spatialclaw_ros.perception._types import InvalidRequestError, PerceptionUnavailableError, View
@@ -41,42 +42,6 @@ class BackendSlot:
     def report(self) -> dict[str, str]:
         """What health shows for this capability."""
         return {"backend": self.backend, "state": self.state, "detail": self.detail}
-
-
-def _build(capability: str, settings: PerceptionSettings) -> Any:
-    """Construct the configured backend of ``capability``; None when it needs no model."""
-    if capability == "segmenter":
-        if settings.segmenter == "labels":
-            return LabelImageSegmenter(settings.label_map)
-        from spatialclaw_ros.perception._sam3 import Sam3Segmenter
-
-        return Sam3Segmenter(
-            settings.sam3_model,
-            settings.device,
-            settings.mask_threshold,
-            settings.hf_cache_dir,
-        )
-    if capability == "depth":
-        if settings.depth == "sensor":
-            return None
-        from spatialclaw_ros.perception._da3 import Da3DepthEstimator
-
-        return Da3DepthEstimator(
-            settings.da3_depth_model,
-            settings.device,
-            settings.da3_process_res_px,
-            settings.da3_depth_overrides,
-            settings.hf_cache_dir,
-        )
-    from spatialclaw_ros.perception._da3 import Da3Reconstructor
-
-    return Da3Reconstructor(
-        settings.da3_reconstruct_model,
-        settings.device,
-        settings.da3_process_res_px,
-        settings.da3_reconstruct_overrides,
-        settings.hf_cache_dir,
-    )
 
 
 class PerceptionEngine:
@@ -112,7 +77,7 @@ class PerceptionEngine:
                 slot.state, slot.detail = "disabled", f"perception.{capability} is 'none'"
             else:
                 try:
-                    slot.instance = _build(capability, self.settings)
+                    slot.instance = BACKENDS[capability][slot.backend](self.settings)
                     slot.state = "ready"
                     slot.detail = (
                         "sensor depth only (no model fallback)"
@@ -220,14 +185,8 @@ class PerceptionEngine:
         )
 
     def _depth(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[dict, dict]:
+        # A frame with registered sensor depth never gets here: tools.depth returns that depth itself.
         image = arrays["image"]
-        sensor = arrays.get("sensor_depth")
-        if sensor is not None:
-            if sensor.shape != image.shape[:2]:
-                raise InvalidRequestError(
-                    f"sensor_depth {sensor.shape} must match the image {image.shape[:2]}"
-                )
-            return {"source": "sensor", "metric": True}, {"depth_m": sensor.astype(np.float32)}
         estimator = self._backend("depth")
         if estimator is None:
             raise PerceptionUnavailableError(

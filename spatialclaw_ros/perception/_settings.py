@@ -7,9 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-SEGMENTERS = ("sam3", "labels", "none")
-DEPTH_ESTIMATORS = ("da3", "sensor", "none")
-RECONSTRUCTORS = ("da3", "none")
+from spatialclaw_ros.settings import DEPTH_BACKENDS, RECONSTRUCTORS, SEGMENTERS
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ class PerceptionSettings:
         """Reject unknown backends and impossible limits early, with the setting's name."""
         for name, value, allowed in (
             ("segmenter", self.segmenter, SEGMENTERS),
-            ("depth", self.depth, DEPTH_ESTIMATORS),
+            ("depth", self.depth, DEPTH_BACKENDS),
             ("reconstructor", self.reconstructor, RECONSTRUCTORS),
         ):
             if value not in allowed:

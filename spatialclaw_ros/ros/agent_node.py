@@ -39,9 +39,9 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import Path as PathMessage
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.signals import SignalHandlerOptions
@@ -52,28 +52,32 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from spatialclaw_ros.action import SpatialQuery as SpatialQueryAction
-from spatialclaw_ros.agent import Agent, AgentSettings, CancelToken, LLMSettings, Progress
-from spatialclaw_ros.engine import QueryDefaults, QueryEngine, QuerySlots, Request, new_query_id
+from spatialclaw_ros.agent import Agent, CancelToken, Progress
+from spatialclaw_ros.engine import (
+    QueryEngine,
+    QuerySlots,
+    Request,
+    agent_settings,
+    llm_settings,
+    new_query_id,
+    perception_settings,
+    query_defaults,
+    sandbox_settings,
+)
 from spatialclaw_ros.frames import BufferSource, FrameBuffer, numpy_to_image
 from spatialclaw_ros.msg import SpatialAnswer
-from spatialclaw_ros.perception import PerceptionSettings
 from spatialclaw_ros.protocol import ErrorCode
 from spatialclaw_ros.ros.answers import error_answer
 from spatialclaw_ros.ros.diagnostics import NodeHealth, Reachability, diagnostic_array
-from spatialclaw_ros.ros.ingest import CameraIngest, declare_ingest_parameters
+from spatialclaw_ros.ros.ingest import CameraIngest
 from spatialclaw_ros.ros.markers import answer_markers, answer_paths, answer_poses
-from spatialclaw_ros.ros.parameters import (
-    PARAMETERS,
-    AgentParameters,
-    declare_parameters,
-    read_parameters,
-    validate_parameters,
-)
+from spatialclaw_ros.ros.parameters import declare_parameters, read_settings
 from spatialclaw_ros.ros.perception_link import PerceptionLink, PerceptionLinkError, open_perception
 from spatialclaw_ros.ros.pointcloud import point_cloud
 from spatialclaw_ros.ros.qos import LATCHED_QOS
 from spatialclaw_ros.ros.queries import QueryResult, QueryRunner, silence_of
-from spatialclaw_ros.sandbox import KernelPool, SandboxError, SandboxSettings
+from spatialclaw_ros.sandbox import KernelPool, SandboxError
+from spatialclaw_ros.settings import NodeSettings
 from spatialclaw_ros.srv import SpatialQuery as SpatialQueryService
 
 NODE_NAME = "spatial_agent"
@@ -88,7 +92,7 @@ SLOT_WAITERS = 16
 class _Session:
     """What configure creates and cleanup releases. A query keeps the session it started in."""
 
-    params: AgentParameters
+    settings: NodeSettings
     buffer: FrameBuffer
     ingest: CameraIngest
     perception: PerceptionLink | None
@@ -116,7 +120,6 @@ class SpatialAgentNode(LifecycleNode):
     def __init__(self, **kwargs) -> None:
         super().__init__(NODE_NAME, **kwargs)
         declare_parameters(self)
-        self.add_on_set_parameters_callback(self._on_set_parameters)
         self._ingest_group = MutuallyExclusiveCallbackGroup()
         self._query_group = ReentrantCallbackGroup()
         self._session: _Session | None = None
@@ -153,37 +156,26 @@ class SpatialAgentNode(LifecycleNode):
 
     def _configure(self) -> TransitionCallbackReturn:
         try:
-            params = read_parameters(self)
-            declare_ingest_parameters(self, params.cameras)
+            settings = read_settings(self)
             buffer = FrameBuffer(
-                keyframe_hz=params.keyframe_hz,
-                history_s=params.history_s,
-                max_memory_mb=params.max_memory_mb,
-                pairing_wait_s=params.pairing_wait_s,
+                keyframe_hz=settings.buffer.keyframe_hz,
+                history_s=settings.buffer.history_s,
+                max_memory_mb=settings.buffer.max_memory_mb,
+                pairing_wait_s=settings.buffer.pairing_wait_s,
             )
-            ingest = CameraIngest(self, buffer, params.cameras, self._ingest_group)
-        except ValueError as error:
+            ingest = CameraIngest(self, buffer, settings, self._ingest_group)
+        except (ValueError, ParameterException) as error:
             self.get_logger().error(f"configure failed: {error}")
             return TransitionCallbackReturn.FAILURE
-        perception, perception_health = self._open_perception(params)
+        perception, perception_health = self._open_perception(settings)
         pool, pool_error = None, "not started"
         agent = None
         try:
-            pool, pool_error = self._start_pool(params, perception)
-            agent = Agent(
-                LLMSettings(
-                    base_url=params.llm_base_url, model=params.llm_model, api_key_env=params.llm_api_key_env
-                ),
-                AgentSettings(
-                    max_steps=params.max_steps,
-                    timeout_s=params.timeout_s,
-                    planning=params.planning,
-                    trace_dir=trace_directory(params.trace_dir),
-                    trace_max_mb=params.trace_max_mb,
-                ),
-            )
+            pool, pool_error = self._start_pool(settings, perception)
+            traces = trace_directory(settings.trace.dir)
+            agent = Agent(llm_settings(settings), agent_settings(settings, traces))
             session = _Session(
-                params=params,
+                settings=settings,
                 buffer=buffer,
                 ingest=ingest,
                 perception=perception,
@@ -196,23 +188,14 @@ class SpatialAgentNode(LifecycleNode):
                         pool=pool,
                         pool_error=pool_error,
                         agent=agent,
-                        defaults=QueryDefaults(
-                            cameras=params.cameras,
-                            target_frame=params.target_frame,
-                            max_frames=params.max_frames,
-                            timeout_s=params.timeout_s,
-                            max_steps=params.max_steps,
-                            sandbox_off=params.sandbox_mode == "off",
-                            points_stride=params.points_stride if params.publish_points else None,
-                            depth_required=ingest.depth_required,
-                        ),
+                        defaults=query_defaults(settings, ingest.depth_required),
                         silence=silence_of(ingest.topic_ages),
                         log=self.get_logger(),
                     ),
                     self.get_clock(),
                 ),
-                slots=QuerySlots(params.max_concurrent_queries),
-                workers=ThreadPoolExecutor(params.max_concurrent_queries, thread_name_prefix="query"),
+                slots=QuerySlots(settings.max_concurrent_queries),
+                workers=ThreadPoolExecutor(settings.max_concurrent_queries, thread_name_prefix="query"),
                 # Service calls wait for a free query slot here, never in a query worker.
                 slot_waiters=ThreadPoolExecutor(SLOT_WAITERS, thread_name_prefix="query_wait"),
                 health_checks=ThreadPoolExecutor(1, thread_name_prefix="health"),
@@ -227,7 +210,7 @@ class SpatialAgentNode(LifecycleNode):
                     resource.close()
             return TransitionCallbackReturn.FAILURE
         self._session = session
-        self.get_logger().info(f"configured: cameras {list(params.cameras)}")
+        self.get_logger().info(f"configured: cameras {list(settings.cameras)}")
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -263,18 +246,9 @@ class SpatialAgentNode(LifecycleNode):
         self._lifecycle_state = "finalized"
         return TransitionCallbackReturn.SUCCESS
 
-    def _open_perception(self, params: AgentParameters) -> tuple[PerceptionLink | None, Reachability]:
-        settings = PerceptionSettings(
-            segmenter=params.perception_segmenter,
-            depth=params.perception_depth,
-            reconstructor=params.perception_reconstructor,
-            device=params.perception_device,
-            sam3_model=params.sam3_model,
-            da3_depth_model=params.da3_depth_model,
-            da3_reconstruct_model=params.da3_reconstruct_model,
-        )
+    def _open_perception(self, settings: NodeSettings) -> tuple[PerceptionLink | None, Reachability]:
         try:
-            link = open_perception(params.perception_url, settings)
+            link = open_perception(settings.perception.url, perception_settings(settings))
         except (PerceptionLinkError, RuntimeError, OSError) as error:
             self.get_logger().error(
                 f"perception unavailable, tools.* will answer PERCEPTION_UNAVAILABLE: {error}"
@@ -285,21 +259,20 @@ class SpatialAgentNode(LifecycleNode):
         return link, Reachability(reachable, detail)
 
     def _start_pool(
-        self, params: AgentParameters, link: PerceptionLink | None
+        self, settings: NodeSettings, link: PerceptionLink | None
     ) -> tuple[KernelPool | None, str]:
-        settings = SandboxSettings(
-            mode=params.sandbox_mode,
-            kernel_python=params.kernel_python,
-            binds=(link.bind,) if link is not None else (),
-            environment=link.environment if link is not None else (),
+        sandbox = (
+            sandbox_settings(settings, binds=(link.bind,), environment=link.environment)
+            if link is not None
+            else sandbox_settings(settings)
         )
-        pool = KernelPool(settings, size=params.pool_size)
+        pool = KernelPool(sandbox, size=settings.kernel.pool_size)
         try:
             pool.start()
         except SandboxError as error:
             self.get_logger().error(f"sandbox unavailable, queries will answer SANDBOX_ERROR: {error}")
             return None, str(error)
-        if params.sandbox_mode == "off":
+        if settings.kernel.sandbox == "off":
             self.get_logger().warning("kernel.sandbox is OFF: model-written code will run unconfined")
         return pool, ""
 
@@ -325,7 +298,7 @@ class SpatialAgentNode(LifecycleNode):
             "debug_image": (Image, "~/debug_image", LATCHED_QOS),
             "diagnostics": (DiagnosticArray, "/diagnostics", 10),
         }
-        if session.params.publish_points:
+        if session.settings.output.points:
             publishers["points"] = (PointCloud2, "~/points", LATCHED_QOS)
         session.outputs = {
             key: self.create_publisher(msg_type, topic, qos)
@@ -359,13 +332,6 @@ class SpatialAgentNode(LifecycleNode):
         if session.perception is not None:
             session.perception.close()
 
-    # Parameters ------------------------------------------------------------------------------------
-
-    def _on_set_parameters(self, parameters: Sequence[rclpy.Parameter]) -> SetParametersResult:
-        known = {spec.name for spec in PARAMETERS}
-        problem = validate_parameters({p.name: p.value for p in parameters if p.name in known})
-        return SetParametersResult(successful=problem is None, reason=problem or "")
-
     # Queries ---------------------------------------------------------------------------------------
 
     async def _on_query(self, request, response):
@@ -386,7 +352,7 @@ class SpatialAgentNode(LifecycleNode):
         problem = Request.of(request).problem()
         if problem is not None:
             return self._error(request, query_id, started, ErrorCode.INVALID_QUERY, problem)
-        timeout_s = request.timeout_s or session.params.timeout_s
+        timeout_s = request.timeout_s or session.settings.agent.timeout_s
         if not await self._in_thread(session.slot_waiters, session.slots.acquire, timeout_s):
             if session.closing.is_set():
                 return self._error(
@@ -558,22 +524,22 @@ class SpatialAgentNode(LifecycleNode):
         if not session.health_pending and now - session.last_health_check >= HEALTH_CHECK_PERIOD_S:
             session.health_pending, session.last_health_check = True, now
             session.health_checks.submit(self._check_health, session)
-        params = session.params
+        settings = session.settings
         kernels_detail = session.pool_error if session.pool is None else ""
         health = NodeHealth(
             cameras=session.buffer.stats(),
-            expected_cameras=params.cameras,
+            expected_cameras=settings.cameras,
             buffer_bytes=session.buffer.total_bytes,
-            buffer_cap_bytes=int(params.max_memory_mb * 2**20),
+            buffer_cap_bytes=int(settings.buffer.max_memory_mb * 2**20),
             vlm=session.vlm,
             perception=session.perception_health,
             warm_kernels=session.pool.warm_count if session.pool is not None else 0,
-            pool_size=params.pool_size,
+            pool_size=settings.kernel.pool_size,
             sandbox_error=kernels_detail,
             queries_running=session.slots.in_use,
-            max_queries=params.max_concurrent_queries,
+            max_queries=settings.max_concurrent_queries,
             lifecycle_state=self._lifecycle_state,
-            topic_ages={name: session.ingest.topic_ages([name]) for name in params.cameras},
+            topic_ages={name: session.ingest.topic_ages([name]) for name in settings.cameras},
             depth_required=session.ingest.depth_required,
         )
         stamp = self.get_clock().now().to_msg()

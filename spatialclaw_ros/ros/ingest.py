@@ -42,10 +42,8 @@ from typing import Any
 import numpy as np
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import CallbackGroup
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.subscription import Subscription
@@ -62,114 +60,14 @@ from spatialclaw_ros.frames import (
     transform_from_parameter,
 )
 from spatialclaw_ros.ros.qos import LATCHED_QOS
+from spatialclaw_ros.settings import CameraSection, NodeSettings
 
-POSE_SOURCES = ("auto", "tf", "topic", "none")
-DEPTH_MODES = ("auto", "true", "false")
-POSE_TYPES = ("odometry", "pose_stamped")
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
 _TRIM_THRESHOLD_BYTES = 128 * 1024 * 1024
 _TF_MARGIN_S = 5.0
 _NS = 1_000_000_000
-
-
-@dataclass(frozen=True)
-class _Spec:
-    """One ingest parameter: name, default (or type for arrays without a default), description.
-
-    ``dynamic``: the value may be of more than one type (``NAME.depth`` takes a bool or a string).
-    """
-
-    name: str
-    default: Any
-    description: str
-    dynamic: bool = False
-
-
-def _camera_specs(camera: str) -> tuple[_Spec, ...]:
-    return (
-        _Spec(
-            f"{camera}.compressed", False, f"Subscribe to {camera}/image_raw/compressed instead of image_raw."
-        ),
-        _Spec(
-            f"{camera}.depth",
-            "auto",
-            f"Depth from {camera}/depth/image_raw and {camera}/depth/camera_info: auto (subscribe; frames "
-            "carry depth once it arrives), true (required: warned about while missing) or false (never "
-            "subscribe).",
-            dynamic=True,
-        ),
-        _Spec(
-            f"{camera}.depth_compressed",
-            False,
-            f"Take depth from {camera}/depth/image_raw/compressedDepth (image_transport PNG codec).",
-        ),
-        _Spec(
-            f"{camera}.labels",
-            False,
-            f"Subscribe to {camera}/labels/image_raw (simulator instance ids, pixel-aligned with the "
-            f"image) and the latched {camera}/labels/map (JSON {{id: name}}); feeds the labels segmenter.",
-        ),
-        _Spec(
-            f"{camera}.T_body_camera",
-            Parameter.Type.DOUBLE_ARRAY,
-            "Static pose of the camera optical frame in the body frame of pose.topic, "
-            "[x, y, z, qx, qy, qz, qw] (m, quaternion); unset: the pose topic gives the camera itself.",
-        ),
-        _Spec(
-            f"{camera}.T_color_depth",
-            Parameter.Type.DOUBLE_ARRAY,
-            "Pose of the depth optical frame in the colour optical frame, [x, y, z, qx, qy, qz, qw]; "
-            "reprojects depth whose frame_id differs from the colour image's (else tf, else an error).",
-        ),
-    )
-
-
-_POSE_SPECS = (
-    _Spec(
-        "pose.source",
-        "auto",
-        "Where camera poses come from: tf, topic (pose.topic), none, or auto "
-        "(topic when pose.topic is set, else tf when tf2_ros is installed, else none).",
-    ),
-    _Spec("pose.topic", "", "Body pose topic (relative name) for pose.source=topic, e.g. 'odom'."),
-    _Spec(
-        "pose.type", "odometry", "Message type of pose.topic: odometry (nav_msgs/Odometry) or pose_stamped."
-    ),
-    _Spec("pose.world_frame", "map", "Fixed frame that tf camera poses are looked up in."),
-)
-
-
-def declare_ingest_parameters(node: Node, cameras: Sequence[str] | None = None) -> None:
-    """Declare the per-camera and pose parameters (idempotent).
-
-    ``cameras`` defaults to the node's ``cameras`` parameter.
-    """
-    names = list(cameras) if cameras is not None else list(node.get_parameter("cameras").value)
-    specs = [spec for camera in names for spec in _camera_specs(camera)] + list(_POSE_SPECS)
-    for spec in specs:
-        if not node.has_parameter(spec.name):
-            node.declare_parameter(
-                spec.name,
-                spec.default,
-                ParameterDescriptor(
-                    name=spec.name, description=spec.description, dynamic_typing=spec.dynamic
-                ),
-            )
-
-
-def depth_mode(value: Any, name: str) -> str:
-    """``auto``, ``true`` or ``false`` of a ``NAME.depth`` value (a bool or one of those strings).
-
-    Raises:
-        ValueError: any other value.
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.strip().lower() in DEPTH_MODES:
-        return value.strip().lower()
-    raise ValueError(f"{name} must be auto, true or false, got {value!r}")
 
 
 def _tune_allocator() -> None:
@@ -252,34 +150,56 @@ class _CameraConfig:
     T_color_depth: np.ndarray | None
 
 
+def _camera_config(name: str, camera: CameraSection) -> _CameraConfig:
+    return _CameraConfig(
+        name=name,
+        compressed=camera.compressed,
+        depth=camera.depth,
+        depth_compressed=camera.depth_compressed,
+        labels=camera.labels,
+        T_body_camera=transform_from_parameter(camera.T_body_camera, f"{name}.T_body_camera"),
+        T_color_depth=transform_from_parameter(camera.T_color_depth, f"{name}.T_color_depth"),
+    )
+
+
+def _resolve_pose_source(source: str, topic: str) -> str:
+    """``auto`` made concrete: ``topic`` when a pose topic is set, else ``tf`` when tf2_ros is importable."""
+    tf_available = importlib.util.find_spec("tf2_ros") is not None
+    if source == "auto":
+        return "topic" if topic else ("tf" if tf_available else "none")
+    if source == "topic" and not topic:
+        raise ValueError("pose.source is 'topic' but pose.topic is empty")
+    if source == "tf" and not tf_available:
+        raise ValueError("pose.source is 'tf' but tf2_ros is not importable (source a ROS 2 install)")
+    return source
+
+
 class CameraIngest:
     """Feeds a :class:`FrameBuffer` from the cameras' topics (see module docstring).
 
     Args:
-        node: the node that owns the subscriptions (its parameters are read here; declare them
-            first with :func:`declare_ingest_parameters`).
+        node: the node that owns the subscriptions.
         buffer: the frame buffer to fill; its ``pose_source`` is set here.
-        cameras: camera names.
+        settings: the node's settings: ``cameras``, each camera's section and ``pose``.
         callback_group: the group every ingest callback runs in (keep it apart from queries).
 
     Raises:
-        ValueError: a malformed transform parameter, an unknown ``pose.source``/``pose.type``,
-            ``pose.source=topic`` without ``pose.topic``, or ``pose.source=tf`` without tf2_ros.
+        ValueError: a transform parameter that is not a pose, ``pose.source=topic`` without
+            ``pose.topic``, or ``pose.source=tf`` without tf2_ros.
     """
 
     def __init__(
-        self, node: Node, buffer: FrameBuffer, cameras: Sequence[str], callback_group: CallbackGroup
+        self, node: Node, buffer: FrameBuffer, settings: NodeSettings, callback_group: CallbackGroup
     ) -> None:
         self._node = node
         self._buffer = buffer
         self._group = callback_group
-        self._cameras = [self._read_camera(name) for name in cameras]
-        self._pose_source_name = self._resolve_pose_source()
-        self._pose_topic = str(node.get_parameter("pose.topic").value)
-        self._pose_type = str(node.get_parameter("pose.type").value)
-        if self._pose_type not in POSE_TYPES:
-            raise ValueError(f"pose.type must be one of {POSE_TYPES}, got {self._pose_type!r}")
-        self._world_frame = str(node.get_parameter("pose.world_frame").value)
+        self._cameras = [_camera_config(name, settings.camera[name]) for name in settings.cameras]
+        pose = settings.pose
+        self._pose_topic = pose.topic
+        self._pose_type = pose.type
+        self._world_frame = pose.world_frame
+        self._pose_source_name = _resolve_pose_source(pose.source, pose.topic)
         self._track = PoseTrack(history_s=buffer.history_s + _TF_MARGIN_S)
         for camera in self._cameras:
             paired = [
@@ -291,38 +211,6 @@ class CameraIngest:
         self._subscriptions: dict[str, Subscription[Any]] = {}
         self._last_message: dict[str, float] = {}
         self._tf: TfPoseSource | None = None
-
-    def _read_camera(self, name: str) -> _CameraConfig:
-        node = self._node
-
-        def transform(suffix: str) -> np.ndarray | None:
-            # An unset array parameter is declared by type only: "not set" means no transform.
-            values = node.get_parameter_or(f"{name}.{suffix}").value
-            return transform_from_parameter(list(values) if values is not None else [], f"{name}.{suffix}")
-
-        return _CameraConfig(
-            name=name,
-            compressed=bool(node.get_parameter(f"{name}.compressed").value),
-            depth=depth_mode(node.get_parameter(f"{name}.depth").value, f"{name}.depth"),
-            depth_compressed=bool(node.get_parameter(f"{name}.depth_compressed").value),
-            labels=bool(node.get_parameter(f"{name}.labels").value),
-            T_body_camera=transform("T_body_camera"),
-            T_color_depth=transform("T_color_depth"),
-        )
-
-    def _resolve_pose_source(self) -> str:
-        source = str(self._node.get_parameter("pose.source").value)
-        if source not in POSE_SOURCES:
-            raise ValueError(f"pose.source must be one of {POSE_SOURCES}, got {source!r}")
-        topic = str(self._node.get_parameter("pose.topic").value)
-        tf_available = importlib.util.find_spec("tf2_ros") is not None
-        if source == "auto":
-            return "topic" if topic else ("tf" if tf_available else "none")
-        if source == "topic" and not topic:
-            raise ValueError("pose.source is 'topic' but pose.topic is empty")
-        if source == "tf" and not tf_available:
-            raise ValueError("pose.source is 'tf' but tf2_ros is not importable (source a ROS 2 install)")
-        return source
 
     @property
     def pose_source_name(self) -> str:

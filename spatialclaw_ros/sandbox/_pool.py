@@ -9,6 +9,7 @@ import math
 import threading
 import time
 import weakref
+from collections.abc import Callable
 
 from spatialclaw_ros.sandbox._kernel import Kernel, new_kernel_name
 from spatialclaw_ros.sandbox._launch import (
@@ -101,19 +102,16 @@ class KernelPool:
             reasons.append(f"{name}: {reason}")
         raise SandboxError("no sandbox works here (strict mode fails closed): " + "; ".join(reasons))
 
-    def _view_factory(self, name: str):  # type: ignore[no-untyped-def]
-        staging = self._staging
-        settings = self.settings
+    def _view_factory(self, name: str) -> Callable[[KernelDirs], KernelView]:
+        """How launcher ``name`` (``off``, ``bwrap`` or ``python``) lays out a kernel's view."""
+        staging, settings, user = self._staging, self.settings, self._user
         assert staging is not None
-
-        def factory(dirs: KernelDirs) -> KernelView:
-            if name == "off":
-                return off_view(settings, dirs)
-            if name == "bwrap":
-                return bwrap_view(settings, staging, dirs)
-            return python_view(settings, staging, dirs, self._user)
-
-        return factory
+        views: dict[str, Callable[[KernelDirs], KernelView]] = {
+            "off": lambda dirs: off_view(settings, dirs),
+            "bwrap": lambda dirs: bwrap_view(settings, staging, dirs),
+            "python": lambda dirs: python_view(settings, staging, dirs, user),
+        }
+        return views[name]
 
     @property
     def warm_count(self) -> int:

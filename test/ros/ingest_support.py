@@ -38,7 +38,8 @@ from spatialclaw_ros.frames import (
     numpy_to_image,
     rgb_to_compressed,
 )
-from spatialclaw_ros.ros.ingest import CameraIngest, declare_ingest_parameters
+from spatialclaw_ros.ros.ingest import CameraIngest
+from spatialclaw_ros.ros.parameters import declare_parameters, read_settings
 
 NS = 1_000_000_000
 BODY_SPEED_MPS = 0.5
@@ -191,13 +192,14 @@ def ingest_node(
     """
     context = Context()
     rclpy.init(context=context)
-    overrides = [Parameter(name, value=value) for name, value in (parameters or {}).items()]
+    values = {"cameras": list(cameras), **(parameters or {})}
+    overrides = [Parameter(name, value=value) for name, value in values.items()]
     node = rclpy.create_node(
         "ingest_under_test", namespace=namespace, context=context, parameter_overrides=overrides
     )
-    declare_ingest_parameters(node, cameras)
+    declare_parameters(node)
     buffer = FrameBuffer(keyframe_hz=keyframe_hz, history_s=history_s, max_memory_mb=max_memory_mb)
-    ingest = CameraIngest(node, buffer, cameras, MutuallyExclusiveCallbackGroup())
+    ingest = CameraIngest(node, buffer, read_settings(node), MutuallyExclusiveCallbackGroup())
     ingest.start()
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)

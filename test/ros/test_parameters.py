@@ -1,90 +1,101 @@
-"""config/agent.yaml documents every declared parameter with its default, and bad values are refused."""
+"""The node declares every knob of the settings tree, with its range and choices, and reads them back."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import rclpy
-import yaml
 from rclpy.context import Context
 from rclpy.exceptions import InvalidParameterValueException
 from rclpy.parameter import Parameter
 
-from spatialclaw_ros.ros.parameters import (
-    PARAMETERS,
-    declare_parameters,
-    read_parameters,
-    validate_parameters,
-)
+from spatialclaw_ros.ros.parameters import declare_parameters, read_settings
+from spatialclaw_ros.settings import CameraSection, NodeSettings, SettingsError, leaves
 
 pytestmark = pytest.mark.ros
 
-CONFIG = Path(__file__).resolve().parents[2] / "config" / "agent.yaml"
+
+@pytest.fixture
+def make_node():
+    context = Context()
+    rclpy.init(context=context)
+    nodes = []
+
+    def make(**overrides):
+        node = rclpy.create_node(
+            "parameter_check",
+            context=context,
+            parameter_overrides=[Parameter(name, value=value) for name, value in overrides.items()],
+        )
+        nodes.append(node)
+        return node
+
+    yield make
+    for node in nodes:
+        node.destroy_node()
+    rclpy.shutdown(context=context)
 
 
-def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
-    flat: dict[str, object] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def test_agent_yaml_lists_every_parameter_with_its_default():
-    documented = flatten(yaml.safe_load(CONFIG.read_text())["/**"]["ros__parameters"])
-    declared = {spec.name: spec.default for spec in PARAMETERS}
-    assert documented == declared
-
-
-def test_agent_yaml_comments_every_parameter():
-    lines = CONFIG.read_text().splitlines()
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if ":" in stripped and not stripped.startswith("#") and not stripped.endswith(":"):
-            assert lines[index - 1].strip().startswith("#"), (
-                f"parameter line {index + 1} has no comment: {line}"
+def test_declarations_are_the_settings_tree(make_node):
+    node = make_node(cameras=["front"])
+    declare_parameters(node)
+    read_settings(node)
+    expected = {leaf.name: leaf for leaf in leaves(NodeSettings)}
+    expected |= {leaf.name: leaf for leaf in leaves(CameraSection, "front.")}
+    declared = {
+        name
+        for name in node.list_parameters([], 0).names
+        if name not in ("use_sim_time", "start_type_description_service")
+    }
+    assert declared == set(expected)
+    for name, leaf in expected.items():
+        descriptor = node.describe_parameter(name)
+        assert descriptor.read_only and descriptor.description.startswith(leaf.knob.doc), name
+        if leaf.knob.choices:
+            assert descriptor.additional_constraints == "one of: " + ", ".join(leaf.knob.choices)
+        if leaf.knob.minimum is not None and leaf.kind is int:
+            (declared_range,) = descriptor.integer_range
+            assert (declared_range.from_value, declared_range.to_value) == (
+                leaf.knob.minimum,
+                leaf.knob.maximum,
             )
 
 
-def test_every_descriptor_has_a_description():
-    for spec in PARAMETERS:
-        assert spec.descriptor().description, spec.name
+def test_ranges_are_enforced_by_the_descriptors(make_node):
+    with pytest.raises(InvalidParameterValueException):
+        declare_parameters(make_node(**{"agent.max_steps": 0}))
+    node = make_node(**{"agent.max_steps": 30})
+    declare_parameters(node)
+    assert read_settings(node).agent.max_steps == 30
+    changed = node.set_parameters([Parameter("agent.max_steps", value=20)])[0]
+    assert not changed.successful, "parameters are read at configure: changing one later is refused"
+
+
+def test_per_camera_parameters_are_declared_and_read_at_configure(make_node):
+    node = make_node(
+        cameras=["front", "rear"],
+        **{
+            "front.depth": False,
+            "rear.depth": "true",
+            "rear.T_color_depth": [0.0, 0.0, 0.1, 0.0, 0.0, 0.0, 1.0],
+        },
+    )
+    declare_parameters(node)
+    assert not node.has_parameter("front.depth")
+    settings = read_settings(node)
+    assert settings.camera["front"].depth == "false" and settings.camera["rear"].depth == "true"
+    assert settings.camera["rear"].T_color_depth[2] == 0.1 and settings.camera["front"].T_color_depth == ()
 
 
 @pytest.mark.parametrize(
-    ("values", "fragment"),
+    ("overrides", "fragment"),
     [
-        ({"kernel.sandbox": "loose"}, "kernel.sandbox"),
-        ({"cameras": []}, "at least one camera"),
+        ({"kernel.sandbox": "loose"}, "kernel.sandbox must be one of"),
         ({"cameras": ["front", "front"]}, "unique"),
-        ({"cameras": ["/front"]}, "relative"),
-        ({"llm.base_url": "localhost:8000"}, "http"),
+        ({"front.depth": "sometimes"}, "front.depth must be one of auto, true, false"),
     ],
 )
-def test_bad_values_are_refused_with_a_reason(values, fragment):
-    assert fragment in validate_parameters(values)
-
-
-def test_ranges_are_enforced_by_the_descriptors():
-    context = Context()
-    rclpy.init(context=context)
-    try:
-        node = rclpy.create_node(
-            "parameter_check", context=context, parameter_overrides=[Parameter("agent.max_steps", value=0)]
-        )
-        with pytest.raises(InvalidParameterValueException):
-            declare_parameters(node)
-        node.destroy_node()
-        node = rclpy.create_node(
-            "parameter_check", context=context, parameter_overrides=[Parameter("agent.max_steps", value=30)]
-        )
-        declare_parameters(node)
-        assert read_parameters(node).max_steps == 30
-        changed = node.set_parameters([Parameter("agent.max_steps", value=20)])[0]
-        assert not changed.successful, "parameters are read at configure: changing one later is refused"
-        node.destroy_node()
-    finally:
-        rclpy.shutdown(context=context)
+def test_bad_values_fail_reading_with_the_parameter_named(make_node, overrides, fragment):
+    node = make_node(**{"cameras": ["front"], **overrides})
+    declare_parameters(node)
+    with pytest.raises(SettingsError, match=fragment):
+        read_settings(node)

@@ -1,6 +1,7 @@
 """Per-frame depth facts from the snapshot to the kernel: source, depth-to-colour stamp offset, lost depth."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -21,10 +22,13 @@ def snapshot(tmp_path, msgs):
     buffer = FrameBuffer(keyframe_hz=float("inf"), history_s=100.0, max_memory_mb=100.0, pairing_wait_s=0.1)
     buffer.configure_camera("cam", paired=("depth",))
     buffer.set_camera_info("cam", msgs.camera_info(8, 6))
+    # Received on this process's monotonic clock, long enough ago that every pairing wait is over
+    # (whatever the machine's uptime).
+    received0 = time.monotonic_ns() - 10 * NS
     for offset, stamp in ((4 * MS, T0), (-3 * MS, T0 + 100 * MS), (None, T0 + 200 * MS)):
-        buffer.add_image("cam", msgs.image(RGB, stamp), received_ns=stamp)
+        buffer.add_image("cam", msgs.image(RGB, stamp), received_ns=received0 + stamp - T0)
         if offset is not None:
-            buffer.add_depth("cam", msgs.image(DEPTH, stamp + offset), received_ns=stamp + 5 * MS)
+            buffer.add_depth("cam", msgs.image(DEPTH, stamp + offset), received_ns=received0 + stamp - T0 + 5 * MS)
     index = write_snapshot(buffer, tmp_path / "q", None, 10.0, 32)
     return tmp_path / "q", index
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from spatialclaw_ros.perception import PerceptionEngine, PerceptionError, PerceptionSettings
-from spatialclaw_ros.protocol.perception import content_key, decode_message, encode_message
+from spatialclaw_ros.protocol.perception import decode_message, encode_message
 
 
 @pytest.fixture
@@ -35,10 +35,10 @@ def test_call_to_unavailable_backend_is_typed(engine):
     assert caught.value.code == "PERCEPTION_UNAVAILABLE"
 
 
-def test_sensor_depth_in_the_request_is_returned(engine):
-    sensor = np.full((4, 5), 1.5, dtype=np.float32)
-    meta, arrays = run(engine, "depth", {}, {"image": np.zeros((4, 5, 3), np.uint8), "sensor_depth": sensor})
-    assert meta == {"source": "sensor", "metric": True} and np.array_equal(arrays["depth_m"], sensor)
+def test_depth_without_a_model_is_unavailable_and_says_how_to_get_one(engine):
+    with pytest.raises(PerceptionError) as caught:
+        run(engine, "depth", {}, {"image": np.zeros((4, 5, 3), np.uint8)})
+    assert caught.value.code == "PERCEPTION_UNAVAILABLE" and "'da3'" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -54,10 +54,3 @@ def test_bad_requests_are_invalid_queries(engine, operation, body):
     with pytest.raises(PerceptionError) as caught:
         engine.run(operation, body)
     assert caught.value.code == "INVALID_QUERY"
-
-
-def test_replies_are_cached_by_content_key(engine):
-    arrays = {"image": np.zeros((2, 2, 3), np.uint8), "sensor_depth": np.ones((2, 2), np.float32)}
-    first = engine.run("depth", encode_message({}, arrays))
-    assert engine.cached(content_key("depth", {}, arrays)) == first
-    assert engine.health()["cache"]["entries"] == 1

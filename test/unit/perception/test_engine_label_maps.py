@@ -81,3 +81,11 @@ def test_track_needs_one_label_map_entry_per_frame(engine):
     with pytest.raises(PerceptionError) as caught:
         run(engine, "track", {"prompt": "chair", "frames": 1, "label_maps": []}, arrays)
     assert caught.value.code == "INVALID_QUERY"
+
+
+def test_replies_are_cached_by_content_key(engine):
+    arrays = {"image": IMAGE, "labels": labels(2)}
+    meta = {"prompt": "chair", "label_map": {"14": "chair"}}
+    first = engine.run("segment", encode_message(meta, arrays))
+    assert engine.cached(content_key("segment", meta, arrays)) == first
+    assert engine.health()["cache"]["entries"] == 1

@@ -23,3 +23,12 @@ def test_json_round_trip():
 def test_bad_values_name_the_setting(field, value, message):
     with pytest.raises(ValueError, match=message):
         PerceptionSettings(**{field: value})
+
+
+def test_every_backend_name_a_setting_offers_has_a_factory():
+    from spatialclaw_ros.perception._backends import BACKENDS
+    from spatialclaw_ros.settings import DEPTH_BACKENDS, RECONSTRUCTORS, SEGMENTERS
+
+    offered = {"segmenter": SEGMENTERS, "depth": DEPTH_BACKENDS, "reconstructor": RECONSTRUCTORS}
+    for capability, names in offered.items():
+        assert {*BACKENDS[capability], "none"} == set(names), capability

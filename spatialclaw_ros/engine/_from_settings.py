@@ -1,0 +1,70 @@
+"""The settings of the engine's parts, from the node's settings tree (one place for every front end)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from spatialclaw_ros.agent import AgentSettings, LLMSettings
+from spatialclaw_ros.engine._engine import QueryDefaults
+from spatialclaw_ros.perception import PerceptionSettings
+from spatialclaw_ros.sandbox import Bind, SandboxSettings
+from spatialclaw_ros.settings import NodeSettings
+
+
+def llm_settings(settings: NodeSettings) -> LLMSettings:
+    """The VLM client's endpoint (``llm.*``); sampling and retries keep their defaults."""
+    return LLMSettings(
+        base_url=settings.llm.base_url, model=settings.llm.model, api_key_env=settings.llm.api_key_env
+    )
+
+
+def agent_settings(settings: NodeSettings, trace_dir: Path | None) -> AgentSettings:
+    """The agent loop's budgets (``agent.*``); its traces go to ``trace_dir`` (``trace.dir`` resolved)."""
+    return AgentSettings(
+        max_steps=settings.agent.max_steps,
+        timeout_s=settings.agent.timeout_s,
+        planning=settings.agent.planning,
+        trace_dir=trace_dir,
+        trace_max_mb=settings.trace.max_mb,
+    )
+
+
+def perception_settings(settings: NodeSettings) -> PerceptionSettings:
+    """The perception service's backends and weights (``perception.*``)."""
+    perception = settings.perception
+    return PerceptionSettings(
+        segmenter=perception.segmenter,
+        depth=perception.depth,
+        reconstructor=perception.reconstructor,
+        device=perception.device,
+        sam3_model=perception.sam3_model,
+        da3_depth_model=perception.da3_depth_model,
+        da3_reconstruct_model=perception.da3_reconstruct_model,
+    )
+
+
+def sandbox_settings(
+    settings: NodeSettings, binds: Sequence[Bind] = (), environment: Sequence[tuple[str, str]] = ()
+) -> SandboxSettings:
+    """The kernels' sandbox (``kernel.*``), with the perception socket bound in when there is one."""
+    return SandboxSettings(
+        mode=settings.kernel.sandbox,
+        kernel_python=settings.kernel.python,
+        binds=tuple(binds),
+        environment=tuple(environment),
+    )
+
+
+def query_defaults(settings: NodeSettings, depth_required: Sequence[str] = ()) -> QueryDefaults:
+    """What a request's empty fields stand for (``cameras``, ``target_frame``, ``agent.*``, ``output.*``)."""
+    return QueryDefaults(
+        cameras=settings.cameras,
+        target_frame=settings.target_frame,
+        max_frames=settings.agent.max_frames,
+        timeout_s=settings.agent.timeout_s,
+        max_steps=settings.agent.max_steps,
+        sandbox_off=settings.kernel.sandbox == "off",
+        points_stride=settings.output.points_stride if settings.output.points else None,
+        depth_required=tuple(depth_required),
+    )
