@@ -29,5 +29,5 @@ setup(
         "perception": requirements("perception"),
         "dev": requirements("dev"),
     },
-    entry_points={"console_scripts": ["spatialclaw = spatialclaw_ros.ros.cli:main"]},
+    entry_points={"console_scripts": ["spatialclaw = spatialclaw_ros.cli:main"]},
 )

@@ -54,12 +54,12 @@ def descriptor(leaf: Leaf) -> ParameterDescriptor:
 
 def declare_parameters(node: Node) -> None:
     """Declare every node-wide parameter (all but the per-camera ``NAME.*`` ones) on ``node``."""
-    _declare(node, leaves(NodeSettings))
+    declare_knobs(node, leaves(NodeSettings))
 
 
 def declare_camera_parameters(node: Node, cameras: Sequence[str]) -> None:
     """Declare the ``NAME.*`` parameters of each camera (idempotent: a reconfigure keeps them)."""
-    _declare(node, (leaf for name in cameras for leaf in leaves(CameraSection, f"{name}.")))
+    declare_knobs(node, (leaf for name in cameras for leaf in leaves(CameraSection, f"{name}.")))
 
 
 def read_settings(node: Node) -> NodeSettings:
@@ -68,14 +68,15 @@ def read_settings(node: Node) -> NodeSettings:
     Raises:
         SettingsError: a value the settings refuse (the message names the parameter).
     """
-    values = _values(node, leaves(NodeSettings))
+    values = knob_values(node, leaves(NodeSettings))
     cameras = parse(NodeSettings, values).cameras
     declare_camera_parameters(node, cameras)
-    values.update(_values(node, (leaf for name in cameras for leaf in leaves(CameraSection, f"{name}."))))
+    values.update(knob_values(node, (leaf for name in cameras for leaf in leaves(CameraSection, f"{name}."))))
     return parse(NodeSettings, values)
 
 
-def _declare(node: Node, knobs: Iterable[Leaf]) -> None:
+def declare_knobs(node: Node, knobs: Iterable[Leaf]) -> None:
+    """Declare each knob as a read-only parameter with its descriptor, unless already declared."""
     for leaf in knobs:
         if node.has_parameter(leaf.name):
             continue
@@ -84,7 +85,8 @@ def _declare(node: Node, knobs: Iterable[Leaf]) -> None:
         node.declare_parameter(leaf.name, default, descriptor(leaf))
 
 
-def _values(node: Node, knobs: Iterable[Leaf]) -> dict[str, Any]:
+def knob_values(node: Node, knobs: Iterable[Leaf]) -> dict[str, Any]:
+    """The declared parameters' values by dotted name, ready for :func:`spatialclaw_ros.settings.parse`."""
     # get_parameter_or: an array declared by type only and never set reads as None (its default).
     return {leaf.name: node.get_parameter_or(leaf.name).value for leaf in knobs}
 

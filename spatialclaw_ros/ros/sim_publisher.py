@@ -36,8 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseStamped
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.exceptions import InvalidParameterTypeException
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.publisher import Publisher
@@ -47,6 +46,7 @@ from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header, String
 
+from spatialclaw_ros.ros.parameters import declare_knobs, knob_values
 from spatialclaw_ros.ros.qos import LATCHED_QOS
 from spatialclaw_ros.ros.sim_messages import (
     DEPTH_ENCODINGS,
@@ -57,6 +57,7 @@ from spatialclaw_ros.ros.sim_messages import (
     labels_message,
     pose_message,
 )
+from spatialclaw_ros.settings import SettingsError, knob, leaves, parse, section
 from spatialclaw_ros.sim._generate import SCENE_KINDS, generate_scene
 from spatialclaw_ros.sim._ground_truth import GroundTruth, label_map_json
 from spatialclaw_ros.sim._noise import DepthNoise, add_depth_noise
@@ -67,81 +68,84 @@ NODE_NAME = "sim_camera_publisher"
 EXIT_BAD_PARAMETERS = 2
 
 
-# name → (default, description)
-PARAMETERS: dict[str, tuple[object, str]] = {
-    "scene.kind": ("room", f"Procedural scene kind: one of {', '.join(SCENE_KINDS)}."),
-    "scene.seed": (0, "Scene seed (non-negative); the same seed gives the same scene."),
-    "cameras": (["camera"], "Camera names; each publishes NAME/image_raw, NAME/camera_info, ..."),
-    "rate_hz": (5.0, "Publishing rate of every camera, Hz."),
-    "width": (640, "Image width, pixels."),
-    "height": (480, "Image height, pixels."),
-    "hfov_deg": (70.0, "Horizontal field of view, degrees."),
-    "world_frame": ("map", "Frame of the camera poses and of the ground truth (REP-103, z up)."),
-    "optical_frame_suffix": ("_optical_frame", "Image frame_id is the camera name followed by this."),
-    "camera_motion": (False, "Cameras sway along their wall and pan; off: cameras stand still."),
-    "depth.enabled": (True, "Publish NAME/depth/image_raw."),
-    "depth.encoding": (
+def _camera_names(names: tuple[str, ...]) -> str | None:
+    return None if names and all(names) and len(set(names)) == len(names) else "name unique cameras"
+
+
+def _not_empty(text: str) -> str | None:
+    return None if text else "must not be empty"
+
+
+@dataclass(frozen=True)
+class SceneSection:
+    """``scene.*``: which procedural scene is published."""
+
+    kind: str = knob("room", "Procedural scene kind.", choices=SCENE_KINDS)
+    seed: int = knob(0, "Scene seed; the same seed gives the same scene.", range=(0, 2**31 - 1))
+
+
+@dataclass(frozen=True)
+class DepthSection:
+    """``depth.*``: the registered depth images and how a real driver's delays and losses are mimicked."""
+
+    enabled: bool = knob(True, "Publish NAME/depth/image_raw.")
+    encoding: str = knob(
         "16UC1",
         "Depth encoding: 16UC1 (millimetres, 0 invalid) or 32FC1 (metres, NaN invalid).",
-    ),
-    "depth.noise": (False, "Apply the depth sensor noise model (seeded); off: exact depth."),
-    "depth.lag_min_s": (0.0, "Shortest delay of a depth message after its colour image, s (< 0: before it)."),
-    "depth.lag_max_s": (0.0, "Longest delay of a depth message after its colour image, s."),
-    "depth.drop_ratio": (0.0, "Share of depth messages never sent (0..1, seeded)."),
-    "labels.enabled": (True, "Publish NAME/labels/image_raw and the latched NAME/labels/map."),
-    "labels.encoding": ("mono16", "Instance label encoding: mono16 or 32SC1."),
-}
+        choices=DEPTH_ENCODINGS,
+    )
+    noise: bool = knob(False, "Apply the depth sensor noise model (seeded); off: exact depth.")
+    lag_min_s: float = knob(
+        0.0, "Shortest delay of a depth message after its colour image (< 0: before it).", unit="s"
+    )
+    lag_max_s: float = knob(0.0, "Longest delay of a depth message after its colour image.", unit="s")
+    drop_ratio: float = knob(0.0, "Share of depth messages never sent (seeded).", range=(0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class LabelsSection:
+    """``labels.*``: the instance-label images."""
+
+    enabled: bool = knob(True, "Publish NAME/labels/image_raw and the latched NAME/labels/map.")
+    encoding: str = knob("mono16", "Instance label encoding.", choices=LABEL_ENCODINGS)
 
 
 @dataclass(frozen=True)
 class PublisherSettings:
-    """The node's parameters, validated."""
+    """The node's parameters, validated (see :func:`spatialclaw_ros.settings.parse`)."""
 
-    scene_kind: str
-    seed: int
-    cameras: tuple[str, ...]
-    rate_hz: float
-    width: int
-    height: int
-    hfov_deg: float
-    world_frame: str
-    optical_frame_suffix: str
-    camera_motion: bool
-    depth_enabled: bool
-    depth_encoding: str
-    depth_noise: bool
-    labels_enabled: bool
-    labels_encoding: str
-    depth_lag_min_s: float = 0.0
-    depth_lag_max_s: float = 0.0
-    depth_drop_ratio: float = 0.0
+    scene: SceneSection = section(SceneSection, "The scene.")
+    cameras: tuple[str, ...] = knob(
+        ("camera",),
+        "Camera names; each publishes NAME/image_raw, NAME/camera_info, ...",
+        check=_camera_names,
+    )
+    rate_hz: float = knob(5.0, "Publishing rate of every camera.", unit="Hz", range=(0.01, 1000.0))
+    width: int = knob(640, "Image width.", unit="px", range=(8, 8192))
+    height: int = knob(480, "Image height.", unit="px", range=(8, 8192))
+    hfov_deg: float = knob(70.0, "Horizontal field of view.", unit="deg", range=(1.0, 179.0))
+    world_frame: str = knob(
+        "map", "Frame of the camera poses and of the ground truth (REP-103, z up).", check=_not_empty
+    )
+    optical_frame_suffix: str = knob("_optical_frame", "Image frame_id is the camera name followed by this.")
+    camera_motion: bool = knob(False, "Cameras sway along their wall and pan; off: cameras stand still.")
+    depth: DepthSection = section(DepthSection, "Depth images.")
+    labels: LabelsSection = section(LabelsSection, "Instance-label images.")
 
     def __post_init__(self) -> None:
-        if not self.rate_hz > 0.0:
-            raise ValueError(f"rate_hz must be > 0, got {self.rate_hz}")
-        if not -1.0 / self.rate_hz < self.depth_lag_min_s <= self.depth_lag_max_s <= 1.0:
-            raise ValueError(
+        """Refuse depth delays that would reorder ticks: within (-1 / rate_hz, 1] s, min <= max."""
+        depth = self.depth
+        if not -1.0 / self.rate_hz < depth.lag_min_s <= depth.lag_max_s <= 1.0:
+            raise SettingsError(
                 "depth.lag_min_s <= depth.lag_max_s must lie within (-1 / rate_hz, 1] s, got "
-                f"{self.depth_lag_min_s}, {self.depth_lag_max_s}"
+                f"{depth.lag_min_s}, {depth.lag_max_s}"
             )
-        if not 0.0 <= self.depth_drop_ratio <= 1.0:
-            raise ValueError(f"depth.drop_ratio must lie in [0, 1], got {self.depth_drop_ratio}")
-        if self.depth_encoding not in DEPTH_ENCODINGS:
-            raise ValueError(
-                f"depth.encoding must be one of {', '.join(DEPTH_ENCODINGS)}, got {self.depth_encoding!r}"
-            )
-        if self.labels_encoding not in LABEL_ENCODINGS:
-            raise ValueError(
-                f"labels.encoding must be one of {', '.join(LABEL_ENCODINGS)}, got {self.labels_encoding!r}"
-            )
-        if not self.world_frame:
-            raise ValueError("world_frame must not be empty")
 
-    def scene(self) -> Scene:
+    def scene_model(self) -> Scene:
         """The scene these settings describe."""
         return generate_scene(
-            seed=self.seed,
-            kind=self.scene_kind,
+            seed=self.scene.seed,
+            kind=self.scene.kind,
             cameras=self.cameras,
             width=self.width,
             height=self.height,
@@ -165,11 +169,11 @@ class _CameraOutputs:
         self.image = sensor(Image, f"{name}/image_raw")
         self.info = sensor(CameraInfo, f"{name}/camera_info")
         self.pose = sensor(PoseStamped, f"{name}/pose")
-        self.depth = sensor(Image, f"{name}/depth/image_raw") if settings.depth_enabled else None
-        self.depth_info = sensor(CameraInfo, f"{name}/depth/camera_info") if settings.depth_enabled else None
+        self.depth = sensor(Image, f"{name}/depth/image_raw") if settings.depth.enabled else None
+        self.depth_info = sensor(CameraInfo, f"{name}/depth/camera_info") if settings.depth.enabled else None
         self.labels = None
         self.label_map = None
-        if settings.labels_enabled:
+        if settings.labels.enabled:
             self.labels = sensor(Image, f"{name}/labels/image_raw")
             self.label_map = node.create_publisher(String, f"{name}/labels/map", LATCHED_QOS)
 
@@ -219,14 +223,11 @@ class SimCameraPublisher(Node):
         # First: a node whose parameters are refused is still destroyed (by rclpy's shutdown).
         self._delayed = _DelayedSender()
         super().__init__(NODE_NAME, **kwargs)
-        for name, (default, description) in PARAMETERS.items():
-            self.declare_parameter(
-                name, default, ParameterDescriptor(description=description, read_only=True)
-            )
-        self.settings = self._read_settings()
-        self._scene = self.settings.scene()
+        declare_knobs(self, leaves(PublisherSettings))
+        self.settings = parse(PublisherSettings, knob_values(self, leaves(PublisherSettings)))
+        self._scene = self.settings.scene_model()
         self._renderer = SceneRenderer(self._scene)
-        self._noise = DepthNoise() if self.settings.depth_noise else None
+        self._noise = DepthNoise() if self.settings.depth.noise else None
         self._origin = self.get_clock().now()
         self._frame_ids = {name: name + self.settings.optical_frame_suffix for name in self.settings.cameras}
         self._outputs = {name: _CameraOutputs(self, name, self.settings) for name in self.settings.cameras}
@@ -245,32 +246,9 @@ class SimCameraPublisher(Node):
                 outputs.label_map.publish(labels)
         self._timer = self.create_timer(1.0 / self.settings.rate_hz, self._publish_all)
         self.get_logger().info(
-            f"publishing {self.settings.scene_kind} scene {self.settings.seed} "
+            f"publishing {self.settings.scene.kind} scene {self.settings.scene.seed} "
             f"({len(self._scene.objects)} objects) as cameras {', '.join(self.settings.cameras)} "
             f"at {self.settings.rate_hz} Hz"
-        )
-
-    def _read_settings(self) -> PublisherSettings:
-        value = {name: self.get_parameter(name).value for name in PARAMETERS}
-        return PublisherSettings(
-            scene_kind=str(value["scene.kind"]),
-            seed=int(value["scene.seed"]),
-            cameras=tuple(value["cameras"]),
-            rate_hz=float(value["rate_hz"]),
-            width=int(value["width"]),
-            height=int(value["height"]),
-            hfov_deg=float(value["hfov_deg"]),
-            world_frame=str(value["world_frame"]),
-            optical_frame_suffix=str(value["optical_frame_suffix"]),
-            camera_motion=bool(value["camera_motion"]),
-            depth_enabled=bool(value["depth.enabled"]),
-            depth_encoding=str(value["depth.encoding"]),
-            depth_noise=bool(value["depth.noise"]),
-            labels_enabled=bool(value["labels.enabled"]),
-            labels_encoding=str(value["labels.encoding"]),
-            depth_lag_min_s=float(value["depth.lag_min_s"]),
-            depth_lag_max_s=float(value["depth.lag_max_s"]),
-            depth_drop_ratio=float(value["depth.drop_ratio"]),
         )
 
     def _publish_all(self) -> None:
@@ -285,7 +263,7 @@ class SimCameraPublisher(Node):
                 depth = self._depth(view, index)
             lag_s = self._depth_lag_s(index)
             if depth is not None and lag_s is not None and lag_s < 0.0:
-                outputs.depth.publish(depth_message(depth, self.settings.depth_encoding, header))
+                outputs.depth.publish(depth_message(depth, self.settings.depth.encoding, header))
             image_sent_s = time.monotonic()
             outputs.image.publish(image_message(view.rgb, "rgb8", header))
             info = camera_info_message(self._scene.camera(name), header)
@@ -296,28 +274,28 @@ class SimCameraPublisher(Node):
                 pose_message(view.T_world_camera, Header(stamp=stamp, frame_id=self.settings.world_frame))
             )
             if depth is not None and lag_s is not None and lag_s >= 0.0:
-                message = depth_message(depth, self.settings.depth_encoding, header)
+                message = depth_message(depth, self.settings.depth.encoding, header)
                 if lag_s == 0.0:
                     outputs.depth.publish(message)
                 else:
                     self._delayed.send_at(image_sent_s + lag_s, outputs.depth, message)
             if outputs.labels is not None:
-                outputs.labels.publish(labels_message(view.labels, self.settings.labels_encoding, header))
+                outputs.labels.publish(labels_message(view.labels, self.settings.labels.encoding, header))
         self._tick += 1
 
     def _depth(self, view: RenderedView, index: int) -> np.ndarray:
         depth = view.depth_m
         if self._noise is not None:
-            rng = np.random.default_rng([self.settings.seed, self._tick, index])
+            rng = np.random.default_rng([self.settings.scene.seed, self._tick, index])
             depth = add_depth_noise(depth, view.incidence_cos, self._noise, rng)
         return depth
 
     def _depth_lag_s(self, index: int) -> float | None:
         """Delay of the camera's depth message after its image at the current tick, s; None: not sent."""
         settings = self.settings
-        rng = np.random.default_rng([settings.seed, self._tick, index, 1])
-        dropped = rng.random() < settings.depth_drop_ratio
-        lag_s = float(rng.uniform(settings.depth_lag_min_s, settings.depth_lag_max_s))
+        rng = np.random.default_rng([settings.scene.seed, self._tick, index, 1])
+        dropped = rng.random() < settings.depth.drop_ratio
+        lag_s = float(rng.uniform(settings.depth.lag_min_s, settings.depth.lag_max_s))
         return None if dropped else lag_s
 
     def destroy_node(self) -> None:
@@ -331,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.ALL)
     try:
         node = SimCameraPublisher()
-    except (ValueError, InvalidParameterTypeException) as error:
+    except (ValueError, ParameterException) as error:
         sys.stderr.write(f"{NODE_NAME}: invalid parameters: {error}\n")
         rclpy.try_shutdown()
         return EXIT_BAD_PARAMETERS

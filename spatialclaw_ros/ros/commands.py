@@ -1,15 +1,10 @@
-"""The ``spatialclaw`` command line: run the node, or ask it a question, from a shell.
+"""The ROS side of the ``spatialclaw`` command (see :mod:`spatialclaw_ros.cli`): run the node, ask it, demo.
 
-``spatialclaw agent [--params-file FILE] [--namespace NS] [-- ROS_ARGS...]`` runs ``spatial_agent`` with
-the package's config/agent.yaml (or FILE) in namespace ``/spatialclaw`` (launch's default).
-
-``spatialclaw ask "QUESTION" [--cameras A B] [--window-s S] [--answer-type T] [--choices X Y] [--code CELL]``
-sends the question through the ``~/ask`` action, prints the feedback and then the answer; the exit status
-is 0 when the answer carries no error. Ctrl-C cancels the query.
-
-``spatialclaw demo [--seed N] [--cameras K] [--noise]`` starts a simulated camera rig and the agent, asks
-them questions with known answers (through ``code`` programs, and through the VLM when it answers) and
-prints each answer beside the truth (see ``spatialclaw_ros.ros.demo``).
+``agent`` runs ``spatial_agent`` with the package's config/agent.yaml (or ``--params-file``) in namespace
+``/spatialclaw`` (launch's default). ``ask`` sends the question through the ``~/ask`` action, prints the
+feedback and then the answer; the exit status is 0 when the answer carries no error, and Ctrl-C cancels
+the query. ``demo`` starts a simulated camera rig and the agent, asks them questions with known answers
+and prints each answer beside the truth (see :mod:`spatialclaw_ros.ros.demo`).
 """
 
 from __future__ import annotations
@@ -17,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import rclpy
@@ -35,37 +29,6 @@ def default_params_file() -> Path:
         return Path(get_package_share_directory("spatialclaw_ros")) / "config" / "agent.yaml"
     except PackageNotFoundError:
         return Path(__file__).resolve().parents[2] / "config" / "agent.yaml"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``spatialclaw``."""
-    parser = argparse.ArgumentParser(prog="spatialclaw", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    agent = commands.add_parser("agent", help="run the spatial_agent node")
-    agent.add_argument("--params-file", type=Path, default=None, help="parameter YAML (default: agent.yaml)")
-    agent.add_argument("--namespace", default="/spatialclaw", help="node namespace (default: /spatialclaw)")
-    agent.add_argument("ros_args", nargs=argparse.REMAINDER, help="extra arguments after --ros-args")
-
-    ask = commands.add_parser("ask", help="ask the running agent a question")
-    ask.add_argument("question")
-    ask.add_argument("--agent", default="/spatialclaw/spatial_agent", help="the agent node's full name")
-    ask.add_argument("--cameras", nargs="*", default=[], help="camera names (default: all)")
-    ask.add_argument("--window-s", type=float, default=0.0, help="time window, s (0: latest frames)")
-    ask.add_argument("--max-frames", type=int, default=0, help="most frames (0: node default)")
-    ask.add_argument("--target-frame", default="", help="frame of the answer's poses")
-    ask.add_argument("--answer-type", default="", choices=["", "text", "number", "choice", "boolean"])
-    ask.add_argument("--choices", nargs="*", default=[], help="allowed answers for --answer-type choice")
-    ask.add_argument("--code", default="", help="run this cell instead of asking the model")
-    ask.add_argument("--timeout-s", type=float, default=0.0, help="time budget, s (0: node default)")
-    ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
-
-    demo = commands.add_parser("demo", help="run the simulated demo and print answers beside the truth")
-    demo.add_argument("--seed", type=int, default=0, help="scene seed (default: 0)")
-    demo.add_argument("--cameras", type=int, default=4, help="number of cameras, 1 to 8 (default: 4)")
-    demo.add_argument("--noise", action="store_true", help="simulate depth sensor noise")
-    demo.add_argument("--params-file", type=Path, default=None, help="parameter YAML (default: demo.yaml)")
-    return parser
 
 
 def agent_ros_args(args: argparse.Namespace) -> list[str]:
@@ -146,14 +109,16 @@ def _print_answer(answer: SpatialAnswer, as_json: bool) -> None:
         print(f"trace: {answer.trace_uri}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``spatialclaw`` console script."""
-    args = build_parser().parse_args(argv)
-    if args.command == "ask":
-        return ask(args)
-    if args.command == "demo":
-        # Imported here: the demo pulls in the simulator, which plain `agent`/`ask` runs do not need.
-        from spatialclaw_ros.ros import demo
-
-        return demo.main(seed=args.seed, cameras=args.cameras, noise=args.noise, params_file=args.params_file)
+def run_agent(args: argparse.Namespace) -> int:
+    """``spatialclaw agent``: run the node until SIGINT or SIGTERM."""
     return agent_node.main(["spatialclaw", *agent_ros_args(args)])
+
+
+def demo(args: argparse.Namespace) -> int:
+    """``spatialclaw demo``: the simulated rig, the agent, and answers beside the truth."""
+    # Imported here: the demo pulls in the simulator, which plain `agent`/`ask` runs do not need.
+    from spatialclaw_ros.ros import demo as simulated_demo
+
+    return simulated_demo.main(
+        seed=args.seed, cameras=args.cameras, noise=args.noise, params_file=args.params_file
+    )
