@@ -21,11 +21,17 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from spatialclaw_ros.agent._chat_model import (
+    ChatResult,
+    ContextOverflowError,
+    DeadlineError,
+    ModelHealth,
+    ModelUnavailableError,
+)
 from spatialclaw_ros.agent._settings import LLMSettings
 
 LOG = logging.getLogger("spatialclaw_ros.agent")
@@ -37,23 +43,6 @@ _PROMPT_TOKENS = re.compile(r"(\d+) (?:tokens )?in the messages|request has (\d+
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 
-class ModelUnavailableError(RuntimeError):
-    """The endpoint could not be reached, kept failing, or refused the request (not for length)."""
-
-
-class ContextOverflowError(RuntimeError):
-    """The prompt does not fit the model's context; ``prompt_tokens`` is the server's count when it said."""
-
-    def __init__(self, message: str, prompt_tokens: int | None = None) -> None:
-        """Keep the server's prompt token count, when its message gave one."""
-        super().__init__(message)
-        self.prompt_tokens = prompt_tokens
-
-
-class DeadlineError(RuntimeError):
-    """The query's time budget ran out before the call could finish."""
-
-
 class _StatusError(Exception):
     """The endpoint answered with an error status; ``text`` is its message."""
 
@@ -63,31 +52,8 @@ class _StatusError(Exception):
         self.text = text
 
 
-@dataclass(frozen=True)
-class ChatResult:
-    """One completion: its text, tokens (from the server, else estimated), time and attempts."""
-
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    finish_reason: str
-    duration_s: float
-    attempts: int
-    usage_reported: bool
-
-
-@dataclass(frozen=True)
-class ModelHealth:
-    """What the health check saw: ``ok`` when the endpoint answered and serves ``model``."""
-
-    ok: bool
-    model: str
-    available: tuple[str, ...]
-    message: str
-
-
 class LLMClient:
-    """Chat completions with retries and budgets; one instance per event loop."""
+    """The real ``ChatModel``: chat completions with retries and budgets; one instance per event loop."""
 
     def __init__(self, settings: LLMSettings) -> None:
         """Build the HTTP client; the key comes from ``os.environ[settings.api_key_env]`` (or none)."""
