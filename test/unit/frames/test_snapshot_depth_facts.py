@@ -28,7 +28,9 @@ def snapshot(tmp_path, msgs):
     for offset, stamp in ((4 * MS, T0), (-3 * MS, T0 + 100 * MS), (None, T0 + 200 * MS)):
         buffer.add_image("cam", msgs.image(RGB, stamp), received_ns=received0 + stamp - T0)
         if offset is not None:
-            buffer.add_depth("cam", msgs.image(DEPTH, stamp + offset), received_ns=received0 + stamp - T0 + 5 * MS)
+            buffer.add_depth(
+                "cam", msgs.image(DEPTH, stamp + offset), received_ns=received0 + stamp - T0 + 5 * MS
+            )
     index = write_snapshot(buffer, tmp_path / "q", None, 10.0, 32)
     return tmp_path / "q", index
 
