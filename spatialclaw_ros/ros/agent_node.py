@@ -567,6 +567,10 @@ def trace_directory(parameter: str) -> Path:
     return Path(ros_home) / "spatialclaw" / "traces"
 
 
+def _stop_on_signal(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def jpeg_to_image(jpeg: bytes, header) -> Image:
     """A ``sensor_msgs/Image`` (rgb8) of JPEG bytes, with ``header``."""
     bgr = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
@@ -575,8 +579,15 @@ def jpeg_to_image(jpeg: bytes, header) -> Image:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the node until SIGINT or SIGTERM; returns the process exit status."""
-    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.ALL)
+    """Run the node until SIGINT or SIGTERM; returns the process exit status.
+
+    The signals stop the executor here, not in rclpy's handler: rclpy's would shut the context down
+    first, and the shutdown transition (which closes the kernels, the VLM client and the perception
+    service) could then no longer run.
+    """
+    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGINT, _stop_on_signal)
     node = SpatialAgentNode()
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -588,7 +599,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        # A second signal ends the process at once.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         try:
             node.trigger_shutdown()
         except Exception as error:  # already finalized, e.g. by `ros2 lifecycle set ... shutdown`

@@ -59,7 +59,8 @@ def _yaml_value(value: object) -> str:
 def running(command: Sequence[str | os.PathLike], *, name: str) -> Iterator[subprocess.Popen]:
     """Run ``command`` for the duration of the block; on exit stop it with SIGINT (then SIGKILL).
 
-    Its output goes to a log file whose tail is attached to any failure inside the block.
+    Its output goes to a log file whose tail is attached to any failure inside the block; once the
+    block is over, the whole output is ``process.output`` (str).
     """
     log_dir = Path(tempfile.mkdtemp(prefix=f"spatialclaw-{name}-"))
     log_path = log_dir / "output.log"
@@ -74,4 +75,5 @@ def running(command: Sequence[str | os.PathLike], *, name: str) -> Iterator[subp
             raise
         finally:
             stop(process)
+    process.output = log_path.read_text(errors="replace")
     shutil.rmtree(log_dir, ignore_errors=True)
