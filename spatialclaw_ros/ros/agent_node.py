@@ -84,6 +84,7 @@ NODE_NAME = "spatial_agent"
 DIAGNOSTICS_PERIOD_S = 1.0
 HEALTH_CHECK_PERIOD_S = 5.0
 SLOT_WAITERS = 16
+SIGNAL_CHECK_PERIOD_S = 0.2
 
 # Late joiners (rviz, a planner starting after the answer) still get the last answer.
 
@@ -583,7 +584,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     The signals stop the executor here, not in rclpy's handler: rclpy's would shut the context down
     first, and the shutdown transition (which closes the kernels, the VLM client and the perception
-    service) could then no longer run.
+    service) could then no longer run. The executor waits at most ``SIGNAL_CHECK_PERIOD_S`` at a time
+    so that the handler runs even while no callback is due.
     """
     rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
     signal.signal(signal.SIGTERM, _stop_on_signal)
@@ -595,7 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if node.autostart:
             node.trigger_configure()
             node.trigger_activate()
-        executor.spin()
+        while rclpy.ok():
+            executor.spin_once(timeout_sec=SIGNAL_CHECK_PERIOD_S)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
