@@ -3,7 +3,22 @@ import importlib
 
 import pytest
 
-MODULES = ["_alignment", "_boxes", "_camera", "_direction", "_motion", "_planes", "_points", "_transforms"]
+MODULES = [
+    "_alignment",
+    "_boxes",
+    "_camera",
+    "_circles",
+    "_direction",
+    "_motion",
+    "_planes",
+    "_points",
+    "_support",
+    "_surface",
+    "_temporal",
+    "_transforms",
+    "_upright",
+    "_velocity",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
