@@ -102,7 +102,15 @@ def test_latest_frames_carry_depth_whenever_it_was_sent():
                 (frame,) = buffer.select([camera], 0.0, 1)
                 taken.append((frame, time.monotonic()))
                 time.sleep(0.05)
-            time.sleep(0.5)  # the last depth messages on their way
+            # Depth comes in stamp order, at most 40 ms late: once a later tick's depth is in, every
+            # depth message of the snapshots' frames that was sent has arrived.
+            last_taken = max(frame.stamp_ns for frame, _ in taken)
+
+            def later_depth_arrived() -> bool:
+                with lock:
+                    return any(stamp > last_taken for stamp in depth_arrived)
+
+            wait_until(later_depth_arrived, 10.0, "a depth message after the last snapshot's frame")
             stats = buffer.stats()[camera]
     with lock:
         sent, arrived = dict(depth_arrived), dict(colour_arrived)
