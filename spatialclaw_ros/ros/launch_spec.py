@@ -244,6 +244,26 @@ def _flatten(tree: Mapping[str, object], prefix: str = "") -> dict[str, object]:
     return flat
 
 
+# Image streams a simulated rig sends reliably: with the sensor-data QoS's best effort, Fast DDS drops large
+# images when a tick's burst of them overflows its shared-memory segment (whole cameras lost on a loaded
+# machine: a 4-camera demo at 320×240 got no colour image at all once).
+RELIABLE_IMAGE_STREAMS = ("image_raw", "depth/image_raw", "labels/image_raw")
+
+
+def reliable_image_streams(namespace: str, cameras: Sequence[str], endpoint: str) -> dict[str, str]:
+    """``qos_overrides`` making the cameras' image streams reliable at one ``endpoint``.
+
+    ``endpoint``: ``publisher`` (the camera driver's side) or ``subscription`` (the agent's); both ends
+    must ask for it (a reliable subscription does not match a best-effort publisher).
+    """
+    prefix = "/" + namespace.strip("/") if namespace.strip("/") else ""
+    return {
+        f"qos_overrides.{prefix}/{camera}/{stream}.{endpoint}.reliability": "reliable"
+        for camera in cameras
+        for stream in RELIABLE_IMAGE_STREAMS
+    }
+
+
 def demo_nodes(
     *,
     namespace: str,
@@ -260,6 +280,7 @@ def demo_nodes(
     rig's extrinsics (computed from the scene the publisher will generate).
     """
     scene = demo_scene(params_file, seed, cameras)
+    names = demo_camera_names(cameras)
     first = scene.cameras[0].T_world_camera(0.0)
     camera_parameters = rig_camera_parameters(rig_extrinsics(scene, first), DEMO_POSE_TOPIC)
     common: dict[str, object] = {"use_sim_time": use_sim_time}
@@ -269,13 +290,18 @@ def demo_nodes(
         namespace=namespace,
         parameters=(
             str(params_file),
-            {**common, "scene.seed": seed, "cameras": list(demo_camera_names(cameras)), "depth.noise": noise},
+            {**common, "scene.seed": seed, "cameras": list(names), "depth.noise": noise},
+            reliable_image_streams(namespace, names, "publisher"),
         ),
     )
     agent = NodeSpec(
         executable="spatial_agent",
         name="spatial_agent",
         namespace=namespace,
-        parameters=(str(params_file), {**common, **camera_parameters}),
+        parameters=(
+            str(params_file),
+            {**common, **camera_parameters},
+            reliable_image_streams(namespace, names, "subscription"),
+        ),
     )
     return (sim, agent)

@@ -34,7 +34,12 @@ from spatialclaw_ros.ros.demo import (
     running,
     spinning_node,
 )
-from spatialclaw_ros.ros.launch_spec import NodeSpec, rig_camera_parameters, rig_extrinsics
+from spatialclaw_ros.ros.launch_spec import (
+    NodeSpec,
+    reliable_image_streams,
+    rig_camera_parameters,
+    rig_extrinsics,
+)
 from spatialclaw_ros.sim import GroundTruth, generate_scene
 from spatialclaw_ros.sim.programs import survey_cell
 from spatialclaw_ros.sim.questions import Check, check_answer, generate_questions, survey_values
@@ -52,9 +57,6 @@ RIG_POSE = "rig/pose"
 # loaded 2-core CI machine; the waits end as soon as the data is in.
 SCENE_WAIT_S = 90.0
 KINDS = ("exact", "noisy")
-# Streams delivered reliably (both ends' qos_overrides): with the sensor-data QoS's best effort, Fast DDS
-# drops large images when a tick's burst of them overflows its shared-memory segment.
-RELIABLE_STREAMS = ("image_raw", "depth/image_raw", "labels/image_raw")
 # Depth on its own topic as a real depth camera sends it: each message up to 40 ms after its colour
 # image, now and then 10 ms before it. The agent must pair every frame all the same.
 DEPTH_LAG = {"depth.lag_min_s": -0.01, "depth.lag_max_s": 0.04}
@@ -87,12 +89,8 @@ def scene_namespace(seed: int) -> str:
 
 def reliable(seed: int, kinds: tuple[str, ...], endpoint: str) -> dict[str, str]:
     """``qos_overrides`` parameters making the image streams of ``kinds`` reliable at one ``endpoint``."""
-    return {
-        f"qos_overrides.{scene_namespace(seed)}/{camera}/{stream}.{endpoint}.reliability": "reliable"
-        for kind in kinds
-        for camera in camera_names(seed, kind)
-        for stream in RELIABLE_STREAMS
-    }
+    cameras = [camera for kind in kinds for camera in camera_names(seed, kind)]
+    return reliable_image_streams(scene_namespace(seed), cameras, endpoint)
 
 
 def agent_overrides(seed: int) -> dict[str, object]:

@@ -24,6 +24,11 @@ def test_demo_starts_the_publisher_and_the_agent_on_one_scene():
     assert all(
         agent.parameters[1][f"cam{k}.labels"] and agent.parameters[1][f"cam{k}.depth"] for k in range(3)
     )
+    # Both ends of every image stream ask for reliable delivery (or they would not match).
+    for spec, endpoint in ((sim, "publisher"), (agent, "subscription")):
+        overrides = spec.parameters[2]
+        assert len(overrides) == 9 and set(overrides.values()) == {"reliable"}
+        assert overrides[f"qos_overrides./demo/cam2/depth/image_raw.{endpoint}.reliability"] == "reliable"
 
 
 def test_rig_extrinsics_put_every_camera_where_the_scene_has_it():
