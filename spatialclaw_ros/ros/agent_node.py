@@ -568,10 +568,6 @@ def trace_directory(parameter: str) -> Path:
     return Path(ros_home) / "spatialclaw" / "traces"
 
 
-def _stop_on_signal(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 def jpeg_to_image(jpeg: bytes, header) -> Image:
     """A ``sensor_msgs/Image`` (rgb8) of JPEG bytes, with ``header``."""
     bgr = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
@@ -584,12 +580,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     The signals stop the executor here, not in rclpy's handler: rclpy's would shut the context down
     first, and the shutdown transition (which closes the kernels, the VLM client and the perception
-    service) could then no longer run. The executor waits at most ``SIGNAL_CHECK_PERIOD_S`` at a time
-    so that the handler runs even while no callback is due.
+    service) could then no longer run. The handler only sets a flag (an exception raised at an arbitrary
+    point of a callback could leave rclpy's entities half-used); the executor waits at most
+    ``SIGNAL_CHECK_PERIOD_S`` at a time, so the flag is seen even while no callback is due.
     """
     rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGTERM, _stop_on_signal)
-    signal.signal(signal.SIGINT, _stop_on_signal)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     node = SpatialAgentNode()
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -597,9 +595,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if node.autostart:
             node.trigger_configure()
             node.trigger_activate()
-        while rclpy.ok():
+        while rclpy.ok() and not stop.is_set():
             executor.spin_once(timeout_sec=SIGNAL_CHECK_PERIOD_S)
-    except (KeyboardInterrupt, ExternalShutdownException):
+    except ExternalShutdownException:
         pass
     finally:
         # A second signal ends the process at once.

@@ -34,7 +34,7 @@ def manual_node():
     ]
     with running(command, name="spatial_agent") as process, spinning_node("lifecycle_driver") as node:
         yield node
-    assert process.returncode == 0
+    assert process.returncode == 0, process.output[-4000:]
 
 
 def state_of(node) -> int:
@@ -58,6 +58,7 @@ def ask(node, question: str = "anything?") -> SpatialAnswer:
     return answer
 
 
+@pytest.mark.smoke
 def test_transitions_subscribe_and_release_while_the_query_service_stays(manual_node):
     node = manual_node
     assert state_of(node) == State.PRIMARY_STATE_UNCONFIGURED

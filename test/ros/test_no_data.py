@@ -28,7 +28,7 @@ def agent_node():
     ]
     with running(command, name="spatial_agent") as process:
         yield process
-    assert process.returncode == 0, "SIGINT must shut the node down cleanly"
+    assert process.returncode == 0, "SIGINT must shut the node down cleanly\n" + process.output[-4000:]
     # The shutdown transition ran while ROS was still up, and it closed the VLM client.
     assert "Unable to start transition" not in process.output, process.output[-2000:]
     assert "Unclosed client session" not in process.output, process.output[-2000:]

@@ -116,7 +116,7 @@ def agent(sim_camera, vlm, tmp_path_factory):
     ]
     with running(command, name="spatial_agent") as process:
         yield process
-    assert process.returncode == 0, "SIGINT must shut the node down cleanly"
+    assert process.returncode == 0, "SIGINT must shut the node down cleanly\n" + process.output[-4000:]
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +146,7 @@ def assert_still_serving(client: SpatialClawClient) -> None:
     assert float(answer.answer) >= 1
 
 
+@pytest.mark.smoke
 def test_code_query_measures_the_centre_depth_against_ground_truth(client):
     markers: list[MarkerArray] = []
     objects: list[PoseArray] = []
@@ -217,6 +218,7 @@ def test_vlm_answers_through_the_action_with_feedback(client, vlm):
     assert not vlm.errors
 
 
+@pytest.mark.smoke
 def test_cancel_mid_step_ends_with_canceled(client):
     assert client.ask("sleep", code=SLEEP_CELL)
     wait_until(lambda: getattr(client.get_feedback(), "stage", "") == "step", 30.0, "the cell to start")
