@@ -19,6 +19,7 @@ from spatialclaw_ros.agent._chat_model import (
     DeadlineError,
     ModelHealth,
     ModelUnavailableError,
+    RequestRejectedError,
 )
 from spatialclaw_ros.agent._executor import Executor
 from spatialclaw_ros.agent._settings import AgentSettings, LLMSettings, RoleSettings
@@ -53,6 +54,7 @@ __all__ = [
     "ProgressCallback",
     "QueryOutcome",
     "QueryRequest",
+    "RequestRejectedError",
     "RoleSettings",
     "TrajectoryResult",
 ]

@@ -17,6 +17,7 @@ from spatialclaw_ros.agent._chat_model import (
     ContextOverflowError,
     DeadlineError,
     ModelUnavailableError,
+    RequestRejectedError,
 )
 from spatialclaw_ros.agent._conversation import Turn
 from spatialclaw_ros.agent._executor import Executor
@@ -77,7 +78,7 @@ class AskBridge:
                 result = await self._model.chat(
                     "vlm_ask", [turn.message_json() for turn in turns], estimate, query.budget.step_deadline
                 )
-        except (ModelUnavailableError, ContextOverflowError) as error:
+        except (ModelUnavailableError, RequestRejectedError, ContextOverflowError) as error:
             query.trace.event(
                 "vlm_ask", question=question, error=str(error), duration_s=time.monotonic() - started
             )

@@ -26,7 +26,7 @@ async def chat(
 
     Raises:
         QueryError: ``AGENT_FAILED`` when it never fits.
-        ModelUnavailableError, DeadlineError: from the model.
+        ModelUnavailableError, RequestRejectedError, DeadlineError: from the model.
     """
     llm = query.llm
     conversation = query.conversation

@@ -14,7 +14,14 @@ from typing import Protocol
 
 
 class ModelUnavailableError(RuntimeError):
-    """The endpoint could not be reached, kept failing, or refused the request (not for length)."""
+    """The endpoint could not be reached, kept failing, or does not serve the model (or not to us)."""
+
+
+class RequestRejectedError(RuntimeError):
+    """The endpoint is up and serves the model, but refused this request (a 4xx such as 400, 413, 422).
+
+    The request, not the model, is at fault; the message holds the server's own words.
+    """
 
 
 class ContextOverflowError(RuntimeError):
@@ -75,6 +82,7 @@ class ChatModel(Protocol):
         Raises:
             ContextOverflowError: the prompt does not fit the model's context.
             ModelUnavailableError: the model cannot answer.
+            RequestRejectedError: the model refused this request for what it holds.
             DeadlineError: ``deadline`` passed.
         """
         ...

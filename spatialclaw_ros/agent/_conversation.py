@@ -47,7 +47,12 @@ class Turn:
         )
 
     def message(self) -> dict[str, Any]:
-        """The OpenAI chat message of this turn."""
+        """The OpenAI chat message of this turn: string content, or content parts when it has images.
+
+        Only a turn with images is a list of parts (its text, then a caption and an image per
+        image); servers whose chat template renders content as a string (llama.cpp's default
+        template, text-only models) take every other turn. :meth:`tokens` counts the same text.
+        """
         if not self.images:
             return {"role": self.role, "content": self.text}
         parts: list[dict[str, Any]] = [{"type": "text", "text": self.text}]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from spatialclaw_ros.agent._chat_model import DeadlineError, ModelUnavailableError
+from spatialclaw_ros.agent._chat_model import DeadlineError, ModelUnavailableError, RequestRejectedError
 from spatialclaw_ros.agent._types import ErrorCode
 from spatialclaw_ros.sandbox import SandboxError
 
@@ -27,6 +27,8 @@ def failure_of(error: Exception, timeout_s: float, query_id: str) -> tuple[Error
         return error.code, error.message
     if isinstance(error, ModelUnavailableError):
         return ErrorCode.MODEL_UNAVAILABLE, str(error)
+    if isinstance(error, RequestRejectedError):
+        return ErrorCode.AGENT_FAILED, str(error)
     if isinstance(error, DeadlineError):
         return ErrorCode.TIMEOUT, f"the query ran past its {timeout_s:.1f} s budget"
     if isinstance(error, SandboxError):

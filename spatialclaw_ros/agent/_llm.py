@@ -31,16 +31,29 @@ from spatialclaw_ros.agent._chat_model import (
     DeadlineError,
     ModelHealth,
     ModelUnavailableError,
+    RequestRejectedError,
 )
 from spatialclaw_ros.agent._settings import LLMSettings
 
 LOG = logging.getLogger("spatialclaw_ros.agent")
 MIN_COMPLETION_TOKENS = 128
 MAX_BACKOFF_S = 8.0
-_CONTEXT_ERROR = re.compile(r"context length|context window|maximum context|too many tokens|too long", re.I)
+#: The most characters of a server's error message that reach the answer, the logs and the trace.
+SERVER_TEXT_MAX_CHARS = 400
+_CONTEXT_ERROR = re.compile(
+    r"context length|context window|context size|maximum context|too many tokens|too long", re.I
+)
 _PROMPT_TOKENS = re.compile(r"(\d+) (?:tokens )?in the messages|request has (\d+) input tokens", re.I)
 #: Statuses worth another attempt: rate limits, timeouts and the server's own failures.
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
+#: Statuses that say the endpoint will not serve the model to this client: not allowed, or not there.
+_MODEL_REFUSED_STATUS = frozenset({401, 403, 404})
+#: A 4xx message that says the model is absent (some servers answer an unknown model with a 400).
+_MODEL_ABSENT = re.compile(
+    r"model_not_found|\b(?:unknown|invalid|no such) model\b"
+    r"|\bmodel\b[^.]{0,80}?\b(?:not found|does not exist|is not served)",
+    re.I,
+)
 
 
 class _StatusError(Exception):
@@ -115,9 +128,14 @@ class LLMClient:
 
         Raises:
             ContextOverflowError: the prompt leaves no room for a completion, or the server said so.
-            ModelUnavailableError: the endpoint is unreachable, keeps failing, refused the request,
-                or answered with something that is not a chat completion.
+            ModelUnavailableError: the endpoint is unreachable, keeps failing (5xx), does not serve the
+                model to this client (401, 403, 404, or a 4xx that says the model is absent), or
+                answered with something that is not a chat completion.
+            RequestRejectedError: any other 4xx (400, 413, 422, ...): the server refused this request.
             DeadlineError: ``deadline`` passed.
+
+        Every message of a status error holds the server's own text, trimmed to
+        ``SERVER_TEXT_MAX_CHARS``.
         """
         settings = self.settings.role(role)
         room = self.settings.context_tokens - prompt_tokens_estimate
@@ -141,11 +159,9 @@ class LLMClient:
                     self._send("POST", "chat/completions", body, timeout_s), timeout_s
                 )
             except _StatusError as error:
-                if error.status == 400 and _CONTEXT_ERROR.search(error.text):
-                    raise ContextOverflowError(error.text, _prompt_tokens_of(error.text)) from None
-                if not _retryable(error):
-                    message = f"the endpoint refused the request: {_brief(error)}"
-                    raise ModelUnavailableError(message) from None
+                refusal = self._refusal(error)
+                if refusal is not None:
+                    raise refusal from None
                 await self._before_retry(error, attempt, deadline)
                 continue
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as error:
@@ -175,6 +191,16 @@ class LLMClient:
         if response.status >= 400:
             raise _StatusError(response.status, _error_text(content, response.reason or ""))
         return json.loads(content)
+
+    def _refusal(self, error: _StatusError) -> Exception | None:
+        """The error that a status ends the call with; ``None`` when another attempt is worth it."""
+        if error.status == 400 and _CONTEXT_ERROR.search(error.text):
+            return ContextOverflowError(error.text, _prompt_tokens_of(error.text))
+        if error.status in _RETRYABLE_STATUS or error.status >= 500:
+            return None
+        if error.status in _MODEL_REFUSED_STATUS or _MODEL_ABSENT.search(error.text):
+            return ModelUnavailableError(f"{self._base_url} refused the model {self._model!r}: {error}")
+        return RequestRejectedError(f"the model server refused the request: {error}")
 
     async def _before_retry(self, error: BaseException, attempt: int, deadline: float | None) -> None:
         """Raise when no further attempt is allowed; else wait the backoff."""
@@ -245,23 +271,31 @@ def _result(response: Any, prompt_estimate: int, duration_s: float, attempts: in
 
 
 def _error_text(content: bytes, reason: str) -> str:
-    """The message of an error reply: vLLM's ``{"message": …}``, OpenAI's ``{"error": {"message": …}}``."""
-    text = content[:500].decode("utf-8", "replace")
+    """The message of an error reply, trimmed to ``SERVER_TEXT_MAX_CHARS``.
+
+    vLLM's ``{"message": …}``, OpenAI's (and llama-cpp-python's) ``{"error": {"message": …}}``,
+    FastAPI's ``{"detail": …}``; else the body as text (a plain-text 500), else the HTTP reason.
+    """
+    text = content.decode("utf-8", "replace")
     try:
         payload = json.loads(content)
     except ValueError:
-        return text or reason
+        payload = None
     if isinstance(payload, dict):
         error = payload.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-        if payload.get("message"):
-            return str(payload["message"])
-    return text or reason
+        message = error.get("message") if isinstance(error, dict) else error
+        message = message or payload.get("message") or payload.get("detail")
+        if message:
+            text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
+    return _trimmed(text) or reason
 
 
-def _retryable(error: _StatusError) -> bool:
-    return error.status in _RETRYABLE_STATUS or error.status >= 500
+def _trimmed(text: str) -> str:
+    """``text`` on one line, cut to ``SERVER_TEXT_MAX_CHARS`` with a note of what was cut."""
+    text = " ".join(text.split())
+    if len(text) <= SERVER_TEXT_MAX_CHARS:
+        return text
+    return f"{text[:SERVER_TEXT_MAX_CHARS]}… ({len(text) - SERVER_TEXT_MAX_CHARS} more characters)"
 
 
 def _prompt_tokens_of(text: str) -> int | None:

@@ -19,7 +19,8 @@ The transitions (FINAL's exits are decided in ``_final``); the modules it calls 
     RUN_CODE -> ANSWERED | FAILED
     any      -> FAILED                  when its work raises: CANCELED (the cancel token), TIMEOUT (the
                                         deadline), MODEL_UNAVAILABLE, SANDBOX_ERROR, NO_DATA (the snapshot),
-                                        AGENT_FAILED (anything else, logged)
+                                        AGENT_FAILED (a request the model server refused; anything
+                                        else, logged)
 
 ANSWERED and FAILED end the query; the states themselves are in ``_states``.
 """

@@ -4,7 +4,8 @@ Real HTTP (``http.server`` in a thread). ``GET /v1/models`` lists one model; eve
 ``POST /v1/chat/completions`` consumes the next scenario entry:
 
 - ``content``: the assistant text to answer with (200);
-- ``status`` (+ ``message``): an error response in vLLM's format instead;
+- ``status`` (+ ``message``): an error response in vLLM's format instead; with ``error`` (a mapping)
+  in OpenAI's format ``{"error": {...}}``; with ``text``, a plain-text body;
 - ``delay_s``: wait before answering (a slow server);
 - ``expect``: substring(s) the request's LAST message must contain; ``expect_images``: how many
   images the last message must carry; a mismatch is recorded in :attr:`ScriptedVLM.errors`;
@@ -276,11 +277,7 @@ def _handler_class(server: ScriptedVLM) -> type[BaseHTTPRequestHandler]:
             if entry.get("delay_s"):
                 server.wait(float(entry["delay_s"]))
             if "status" in entry:
-                status = int(entry["status"])
-                message = entry.get("message", "scripted error")
-                self._send(
-                    status, {"object": "error", "message": message, "type": "Error", "code": status}, request
-                )
+                self._send_error(int(entry["status"]), entry, request)
                 return
             content = str(entry.get("content", ""))
             self._send(
@@ -306,15 +303,27 @@ def _handler_class(server: ScriptedVLM) -> type[BaseHTTPRequestHandler]:
                 request,
             )
 
+        def _send_error(self, status: int, entry: Mapping[str, Any], request: RecordedRequest) -> None:
+            if "text" in entry:
+                self._send(status, str(entry["text"]), request)
+            elif "error" in entry:
+                self._send(status, {"error": dict(entry["error"])}, request)
+            else:
+                message = entry.get("message", "scripted error")
+                self._send(
+                    status, {"object": "error", "message": message, "type": "Error", "code": status}, request
+                )
+
         def _send(
-            self, status: int, payload: Mapping[str, Any], request: RecordedRequest | None = None
+            self, status: int, payload: Mapping[str, Any] | str, request: RecordedRequest | None = None
         ) -> None:
-            data = json.dumps(payload).encode()
+            plain = isinstance(payload, str)
+            data = payload.encode() if plain else json.dumps(payload).encode()
             if request is not None:
                 request.answered_s = time.monotonic()
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/plain; charset=utf-8" if plain else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

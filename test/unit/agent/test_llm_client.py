@@ -3,7 +3,14 @@ import time
 
 import pytest
 
-from spatialclaw_ros.agent._llm import ContextOverflowError, DeadlineError, LLMClient, ModelUnavailableError
+from spatialclaw_ros.agent._llm import (
+    SERVER_TEXT_MAX_CHARS,
+    ContextOverflowError,
+    DeadlineError,
+    LLMClient,
+    ModelUnavailableError,
+    RequestRejectedError,
+)
 from spatialclaw_ros.agent._settings import LLMSettings, RoleSettings
 
 from support.scripted_vlm import ScriptedVLM, free_port
@@ -47,6 +54,47 @@ async def test_bad_request_is_not_retried():
         with pytest.raises(ModelUnavailableError, match="refused"):
             await _chat(server.base_url)
         assert len(server.requests) == 1
+
+
+BAD_PART = {"message": "messages: bad part"}
+NO_MODEL = {"message": "The model `m` does not exist."}
+
+
+@pytest.mark.parametrize(
+    ("entry", "error", "message"),
+    [
+        ({"status": 400, "error": BAD_PART}, RequestRejectedError, "messages: bad part"),
+        ({"status": 413, "text": "request entity too large"}, RequestRejectedError, "entity too large"),
+        ({"status": 422, "error": {"message": "unknown field 'foo'"}}, RequestRejectedError, "unknown field"),
+        ({"status": 404, "error": NO_MODEL}, ModelUnavailableError, "`m`"),
+        ({"status": 400, "message": "model 'm' not found, try pulling it"}, ModelUnavailableError, "pulling"),
+    ],
+)
+async def test_a_refusal_is_typed_not_retried_and_keeps_the_servers_words(entry, error, message):
+    with ScriptedVLM([{**entry, "repeat": True}]) as server:
+        with pytest.raises(error, match=f"HTTP {entry['status']}: .*{message}"):
+            await _chat(server.base_url, retries=2)
+        assert len(server.requests) == 1
+
+
+async def test_a_plain_text_500_reaches_the_message_after_the_retries():
+    text = 'TypeError: can only concatenate str (not "list") to str'
+    with (
+        ScriptedVLM([{"status": 500, "text": text, "repeat": True}]) as server,
+        pytest.raises(ModelUnavailableError) as caught,
+    ):
+        await _chat(server.base_url, retries=1)
+    assert "2 attempt(s): HTTP 500: " + text in str(caught.value)
+
+
+async def test_a_long_server_message_is_trimmed():
+    with (
+        ScriptedVLM([{"status": 400, "message": "x" * 5000}]) as server,
+        pytest.raises(RequestRejectedError) as caught,
+    ):
+        await _chat(server.base_url)
+    assert "x" * SERVER_TEXT_MAX_CHARS + "… (4600 more characters)" in str(caught.value)
+    assert len(str(caught.value)) < SERVER_TEXT_MAX_CHARS + 100
 
 
 async def test_slow_server_stops_at_the_deadline():

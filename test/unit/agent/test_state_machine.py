@@ -35,6 +35,7 @@ from spatialclaw_ros.agent import (
     Progress,
     QueryOutcome,
     QueryRequest,
+    RequestRejectedError,
 )
 from spatialclaw_ros.agent._prompts import render
 
@@ -229,6 +230,13 @@ def test_model_unavailable_fails_the_query(query):
     run = query([ModelUnavailableError("the endpoint is down")])
     assert run.outcome.error_code == ErrorCode.MODEL_UNAVAILABLE
     assert run.outcome.error_message == "the endpoint is down"
+
+
+def test_request_the_model_server_refused_fails_the_query(query):
+    """STEP -> FAILED(AGENT_FAILED): the server is up, it refused what the request holds."""
+    run = query([RequestRejectedError("the model server refused the request: HTTP 400: bad part")])
+    assert run.outcome.error_code == ErrorCode.AGENT_FAILED
+    assert run.outcome.error_message == "the model server refused the request: HTTP 400: bad part"
 
 
 def test_conversation_that_never_fits_fails(query):
