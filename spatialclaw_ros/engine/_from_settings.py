@@ -25,6 +25,9 @@ def agent_settings(settings: NodeSettings, trace_dir: Path | None) -> AgentSetti
         max_steps=settings.agent.max_steps,
         timeout_s=settings.agent.timeout_s,
         planning=settings.agent.planning,
+        key_frames=settings.agent.key_frames,
+        max_images_per_step=settings.agent.max_images_per_step,
+        max_images_per_query=settings.agent.max_images_per_query,
         trace_dir=trace_dir,
         trace_max_mb=settings.trace.max_mb,
     )

@@ -77,6 +77,18 @@ class AgentSection:
         "Default most frames handed to one query over all cameras; a request's max_frames overrides it.",
         range=(1, 256),
     )
+    key_frames: int = knob(
+        4,
+        "Frames sent to the model as images with the question, spread over the snapshot's time span; 0 "
+        "for a text-only model (only messages with images are sent as content parts).",
+        range=(0, 64),
+    )
+    max_images_per_step: int = knob(
+        4, "Most show() images one observation sends to the model; 0 for a text-only model.", range=(0, 64)
+    )
+    max_images_per_query: int = knob(
+        24, "Most show() images one query sends to the model in all.", range=(0, 1024)
+    )
 
 
 @dataclass(frozen=True)
