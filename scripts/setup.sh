@@ -5,8 +5,25 @@
 # unchanged, so a second run takes seconds. Any failure names the step that broke.
 #
 # Usage: scripts/setup.sh            (from anywhere; works on the repository it lives in)
+#        scripts/setup.sh --python 3.12
+#                                    a second, ROS-free environment .venv-py3.12 on pyenv's Python 3.12, for
+#                                    `scripts/test.sh --python 3.12`; the main interpreter's version: .venv
+#        scripts/setup.sh --distro jazzy
+#                                    another ROS 2 distribution's wheels in .venv-jazzy, built into
+#                                    install-jazzy (scripts/setup_distro.sh), for `scripts/test.sh --distro jazzy`
 # Env:   PYTHON=python3.11           interpreter for the venv (default: python3)
 set -euo pipefail
+
+if [ $# -eq 2 ] && [ "$1" = --distro ]; then
+  exec bash "$(dirname "${BASH_SOURCE[0]}")/setup_distro.sh" "$2"
+fi
+second_python=""
+if [ $# -eq 2 ] && [ "$1" = --python ] && [[ "$2" =~ ^3\.1[0-9]$ ]]; then
+  second_python="$2"
+elif [ $# -ne 0 ]; then
+  echo "usage: scripts/setup.sh [--python X.Y | --distro DISTRO]   (Python 3.10 or newer)" >&2
+  exit 2
+fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -30,6 +47,53 @@ step "check the machine"
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' \
   || { echo "setup.sh: Python >= 3.10 required ($PYTHON)" >&2; exit 1; }
 py_tag="$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+
+# The ROS 2 wheels are cp311-only, and so is the CPU torch wheel on disk: the second environment has the
+# runtime and dev requirements and the package, without ROS and without torch (test/perception skips
+# there). The sandbox's kernel environment is shared: kernels run their own interpreter.
+second_env() { # X.Y
+  local version="$1" pyenv installed base
+  step "Python $version from pyenv"
+  pyenv="$(command -v pyenv || echo "${PYENV_ROOT:-$HOME/.pyenv}/bin/pyenv")"
+  installed="$("$pyenv" latest "$version")" || { echo "setup.sh: pyenv has no Python $version" >&2; exit 1; }
+  base="$("$pyenv" root)/versions/$installed/bin/python$version"
+  VENV="$ROOT/.venv-py$version"
+  STAMPS="$VENV/.setup-stamps"
+
+  step "virtual environment $VENV"
+  if [ "$(readlink -f "$VENV/bin/python")" != "$(readlink -f "$base")" ]; then
+    "$base" -m venv --clear "$VENV"
+    did_work=1
+  fi
+
+  step "pip: runtime and dev dependencies, huggingface_hub (no ROS, no perception models)"
+  # `venv --clear` (a new interpreter) drops the stamps too.
+  h="$(inputs_hash requirements/runtime.txt requirements/dev.txt requirements/perception.txt setup.py)"
+  if ! is_current pip "$h"; then
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    # huggingface_hub alone of perception's packages: the unit tests of the model-weights lookup need it.
+    "$VENV/bin/python" -m pip install -q -r requirements/runtime.txt -r requirements/dev.txt \
+      "$(grep '^huggingface_hub' requirements/perception.txt)"
+    "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT"
+    mark_done pip "$h"
+  fi
+
+  step "sandbox: bubblewrap user and kernel environment (shared with .venv)"
+  bash scripts/setup_sandbox.sh
+
+  step "check the environment"
+  "$VENV/bin/python" -c 'import spatialclaw_ros.agent, spatialclaw_ros.engine, spatialclaw_ros.sandbox'
+}
+
+if [ -n "$second_python" ] && [ "$second_python" != "$py_tag" ]; then
+  second_env "$second_python"
+  if [ $did_work = 0 ]; then
+    echo "setup.sh: $VENV already up to date ($((SECONDS - started)) s)"
+  else
+    echo "setup.sh: $VENV ready ($((SECONDS - started)) s)"
+  fi
+  exit 0
+fi
 
 step "virtual environment"
 if [ ! -x "$VENV/bin/python" ]; then

@@ -23,6 +23,7 @@ from spatialclaw_ros.protocol.vlm_ask import ASK_PATH, MAX_BODY_BYTES, MAX_HEADE
 
 LOG = logging.getLogger("spatialclaw_ros.agent")
 MAX_SOCKET_PATH = 107
+CLOSE_WAIT_S = 2.0
 
 # (question, PNG images) -> answer text; raises AskError for a refusal the kernel should see.
 AskHandler = Callable[[str, list[bytes]], Awaitable[str]]
@@ -46,6 +47,8 @@ class AskServer:
         self._handler = handler
         self._server: asyncio.AbstractServer | None = None
         self._lock = asyncio.Lock()
+        # The open connections, so that close() can end those a kernel still holds.
+        self._connections: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
         """Create the socket (replacing a stale one). Raises ``OSError`` when it cannot."""
@@ -56,15 +59,30 @@ class AskServer:
         self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
 
     async def close(self) -> None:
-        """Stop listening and remove the socket."""
+        """Stop listening, end the connections a kernel still holds, and remove the socket.
+
+        Since Python 3.12.1 ``wait_closed`` waits for every open connection, so a cell that keeps one
+        open would hold the end of its query: the connections are aborted first, and the wait is bounded
+        by ``CLOSE_WAIT_S``. A request in flight still ends on its own; its answer goes nowhere.
+        """
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            for writer in self._connections:
+                writer.transport.abort()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), CLOSE_WAIT_S)
             self._server = None
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
+        try:
+            await self._reply(reader, writer)
+        finally:
+            self._connections.discard(writer)
+
+    async def _reply(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             status, reply = await self._answer(reader)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError) as error:

@@ -11,6 +11,7 @@ import os
 import resource
 import signal
 import sys
+import textwrap
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
@@ -37,10 +38,17 @@ def _keep_leading_blank_lines(lines: list[str]) -> list[str]:
     of a cell that starts with a blank line was reported as line 7). ``lines`` are the cell's lines with
     their line ends; kept, line n of the compiled cell is line n of the cell as sent. They are dropped only
     before a cell magic, which must be the first line (its body is not compiled as the cell).
+
+    Kept blank lines are emptied and the code below them dedented here, as IPython 9's ``leading_indent``
+    does: IPython 8 (the last for Python 3.10) only reads the first line's indent, which is now blank.
     """
     for index, line in enumerate(lines):
         if not line.isspace():
-            return lines[index:] if line.startswith("%%") else lines
+            if line.startswith("%%"):
+                return lines[index:]
+            if index == 0:
+                return lines
+            return ["\n"] * index + textwrap.dedent("".join(lines[index:])).splitlines(keepends=True)
     return lines
 
 

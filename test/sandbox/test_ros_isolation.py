@@ -63,6 +63,7 @@ class _CmdVelListener:
         self.thread.join(timeout=5)
 
 
+@pytest.mark.ros  # its listener is an rclpy node
 def test_cmd_vel_published_inside_the_sandbox_never_arrives(pool):
     """Even with rclpy made importable inside (the node's venv bound in), DDS cannot leave the sandbox."""
     settings = pool.settings
