@@ -7,6 +7,7 @@ recorded. :meth:`CellRunner.observation` writes the user turn the model reads af
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 
@@ -16,9 +17,12 @@ from spatialclaw_ros.agent._executor import Executor, execute
 from spatialclaw_ros.agent._images import EncodedImage, ImageDecodeError, encode_bytes
 from spatialclaw_ros.agent._observe import CellReport, error_summary, observation_text, read_cell
 from spatialclaw_ros.agent._query import Query
-from spatialclaw_ros.agent._types import ErrorCode
+from spatialclaw_ros.agent._types import CancelToken, ErrorCode
 from spatialclaw_ros.protocol.perception import PerceptionError
 from spatialclaw_ros.sandbox import CellResult
+
+# How often a running cell is interrupted again once the query was cancelled, seconds.
+CANCEL_POLL_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,12 @@ class RanCell:
 class CellRunner:
     """Runs the cells of one query in its executor and keeps count of the images shown."""
 
-    def __init__(self, query: Query, executor: Executor, bootstrap: Bootstrap) -> None:
-        """Cells run in ``executor`` after ``bootstrap`` loaded the namespace."""
+    def __init__(self, query: Query, executor: Executor, bootstrap: Bootstrap, cancel: CancelToken) -> None:
+        """Cells run in ``executor`` once ``bootstrap`` loaded the namespace; none starts after ``cancel``."""
         self._query = query
         self._executor = executor
         self._bootstrap = bootstrap
+        self._cancel = cancel
         self.images_shown = 0
 
     async def run(self, code: str, source: str, deadline: float, limit_s: float = math.inf) -> RanCell:
@@ -50,7 +55,7 @@ class CellRunner:
         await self._bootstrap.wait()
         query.trace.event("cell", step=query.budget.steps, source=source, code=code)
         with query.stages.measure("cell"):
-            result = await execute(self._executor, code, min(limit_s, query.budget.remaining_s(deadline)))
+            result = await self._execute(code, min(limit_s, query.budget.remaining_s(deadline)))
         with query.stages.measure("observation"):
             report = read_cell(result)
             if result.error is not None and result.error.ename == PerceptionError.__name__:
@@ -74,6 +79,20 @@ class CellRunner:
             answer=report.answer,
         )
         return cell
+
+    async def _execute(self, code: str, timeout_s: float) -> CellResult:
+        """Run one cell; a cancel stops it even if it came before the cell started.
+
+        ``Executor.interrupt`` does nothing while no cell runs, so a cancel landing between the check
+        and the cell's start would be lost: it is repeated every ``CANCEL_POLL_S`` until the cell ends.
+        """
+        if self._cancel.cancelled:
+            raise asyncio.CancelledError
+        running = asyncio.ensure_future(execute(self._executor, code, timeout_s))
+        while not (await asyncio.wait({running}, timeout=CANCEL_POLL_S))[0]:
+            if self._cancel.cancelled:
+                self._executor.interrupt()
+        return running.result()
 
     def observation(self, cell: RanCell, notes: list[str]) -> Turn:
         """The user turn that shows the model what ``cell`` did, ``notes`` (hints from the loop) last."""

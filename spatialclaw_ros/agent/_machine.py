@@ -79,7 +79,7 @@ class Machine:
         self.system_prompt = system_prompt
         self.cancel = cancel
         self.bootstrap = Bootstrap(query, executor)
-        self.cells = CellRunner(query, executor, self.bootstrap)
+        self.cells = CellRunner(query, executor, self.bootstrap, cancel)
         self.ask = AskBridge(query, model)
         self._ask_server: AskServer | None = None
 
@@ -99,6 +99,10 @@ class Machine:
         try:
             while not isinstance(state, (Answered, Failed)):
                 state = await self._next(state)
+                # The token is the truth: a cancel whose task.cancel() asyncio swallowed (wait_for on
+                # Python 3.11 returns a result that came at the same moment) still ends the query.
+                if self.cancel.cancelled and not isinstance(state, Failed):
+                    state = Failed(ErrorCode.CANCELED, "the query was canceled")
         finally:
             unsubscribe()
             self.bootstrap.stop()

@@ -106,6 +106,8 @@ class ScriptedExecutor:
         if not self._script:
             raise AssertionError(f"the script has no result for cell {len(self.cells)}: {code!r}")
         entry = self._script.pop(0)
+        # As the real kernel: an interrupt only reaches a cell that is running.
+        self._interrupted.clear()
         if isinstance(entry, Blocks):
             if entry.on_start is not None:
                 entry.on_start()

@@ -213,6 +213,28 @@ def test_cancel_while_a_cell_runs_fails_with_canceled(query):
     assert len(run.executor.cells) == 1 and run.executor.interrupts == 1 and run.stages[-1] == "done"
 
 
+def test_cancel_as_the_cell_starts_fails_with_canceled_and_runs_no_cell(query):
+    """STEP ("running cell" reported, the cell not started yet) -> FAILED(CANCELED).
+
+    The interrupt sent with the cancel reaches no running cell (the executor drops it, as the kernel
+    does); the query still ends CANCELED at once, without running the cell.
+    """
+    cancel = CancelToken()
+
+    def cancel_as_the_cell_starts(update: Progress) -> None:
+        if update.summary.startswith("running cell"):
+            cancel.cancel()
+
+    run = query(
+        [cell("import time; time.sleep(30)")],
+        [Blocks()],
+        on_progress=cancel_as_the_cell_starts,
+        cancel=cancel,
+    )
+    assert run.outcome.error_code == ErrorCode.CANCELED and run.executor.cells == []
+    assert run.outcome.elapsed_s < 5.0
+
+
 def test_cancel_while_waiting_for_the_model_fails_with_canceled(query):
     """STEP (the model call) -> FAILED(CANCELED)."""
     cancel = CancelToken()
