@@ -22,7 +22,23 @@ from rosdep2.rospkg_loader import DEFAULT_VIEW_KEY
 from rosdep2.sources_list import DataSourceMatcher, SourcesListLoader
 
 REPO = Path(__file__).resolve().parents[2]
-ROSDISTRO = REPO.parent / "shared" / "rosdistro"
+
+
+def _snapshot() -> Path:
+    """The rosdistro snapshot beside this checkout, else beside the local repository it was cloned from."""
+    candidates = [REPO.parent / "shared" / "rosdistro"]
+    origin = subprocess.run(
+        ["git", "-C", str(REPO), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if origin and "://" not in origin and ":" not in origin.split("/")[0]:
+        candidates.append(Path(origin).resolve().parent / "shared" / "rosdistro")
+    return next((path for path in candidates if (path / "index-v4.yaml").is_file()), candidates[0])
+
+
+ROSDISTRO = _snapshot()
 # ROS distribution -> the Ubuntu release its binary packages are built for (REP 2000).
 TARGETS = {"humble": "jammy", "jazzy": "noble", "kilted": "noble"}
 
