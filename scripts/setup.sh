@@ -136,6 +136,21 @@ bash scripts/setup_sandbox.sh
 step "perception: torch (CPU), transformers, Depth-Anything-3"
 VENV="$VENV" bash scripts/setup_perception.sh
 
+step "perception: its service user can run this interpreter"
+# The node starts the perception service as an unprivileged user (perception.service_user). The
+# directories on the way to the interpreter may be closed to other users (pyenv under /root): let it
+# traverse them, x only, so that nothing becomes listable or readable that was not.
+perception_user="${SPATIALCLAW_PERCEPTION_USER:-spatialclaw-perception}"
+if [ "$(id -u)" = 0 ] && ! runuser -u "$perception_user" -- "$VENV/bin/python" -c 'import uvicorn' 2>/dev/null; then
+  for path in "$VENV/bin/python" "$(readlink -f "$VENV/bin/python")"; do
+    dir="$(dirname "$path")"
+    while [ "$dir" != / ]; do chmod o+x "$dir"; dir="$(dirname "$dir")"; done
+  done
+  runuser -u "$perception_user" -- "$VENV/bin/python" -c 'import uvicorn' \
+    || { echo "setup.sh: $perception_user cannot run $VENV/bin/python" >&2; exit 1; }
+  did_work=1
+fi
+
 step "colcon build (interfaces and the Python package)"
 # Python files are symlinked into the install space, so their contents need no rebuild; new files do.
 h="$( (find package.xml CMakeLists.txt msg srv action launch config scripts/spatial_agent scripts/sim_camera_publisher -type f -print0 \

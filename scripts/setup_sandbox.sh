@@ -4,17 +4,21 @@
 #
 #   1. installs bubblewrap (Debian package `bubblewrap`, the first-choice sandbox) when `bwrap` is missing;
 #   2. checks that unprivileged user namespaces are enabled (bwrap runs as the unprivileged user);
-#   3. creates the unprivileged system user the kernels run as;
-#   4. creates the kernel's own Python environment from requirements/kernel.txt (no ROS in it), in a
-#      world-readable place, on a world-readable interpreter (the system python3 by default).
+#   3. creates the unprivileged system users the kernels and the perception service run as;
+#   4. installs libseccomp2 (Debian package; the kernel's seccomp filter loads it through pyseccomp);
+#   5. creates the kernel's own Python environment from requirements/kernel.txt (no ROS in it), in a
+#      world-readable place, on a world-readable interpreter (the system python3 by default), and checks
+#      that it imports pyseccomp (strict-mode kernels refuse to start without their seccomp filter).
 #
 # Settings (environment variables; the node's sandbox settings must name the same values):
 #   SPATIALCLAW_SANDBOX_USER          default spatialclaw-sandbox
+#   SPATIALCLAW_PERCEPTION_USER       default spatialclaw-perception (perception.service_user)
 #   SPATIALCLAW_KERNEL_ENV            default /opt/spatialclaw/kernel-env   (kernel python: $ENV/bin/python)
 #   SPATIALCLAW_KERNEL_BASE_PYTHON    default /usr/bin/python3 (must be executable by the sandbox user)
 set -euo pipefail
 
 SANDBOX_USER="${SPATIALCLAW_SANDBOX_USER:-spatialclaw-sandbox}"
+PERCEPTION_USER="${SPATIALCLAW_PERCEPTION_USER:-spatialclaw-perception}"
 KERNEL_ENV="${SPATIALCLAW_KERNEL_ENV:-/opt/spatialclaw/kernel-env}"
 BASE_PYTHON="${SPATIALCLAW_KERNEL_BASE_PYTHON:-/usr/bin/python3}"
 REQUIREMENTS="requirements/kernel.txt"
@@ -56,13 +60,22 @@ else
     "bwrap cannot run as the sandbox user, the Python fallback launcher will be used"
 fi
 
-step "create sandbox user $SANDBOX_USER"
-if getent passwd "$SANDBOX_USER" >/dev/null; then
-  say "user $SANDBOX_USER present (uid $(id -u "$SANDBOX_USER"))"
+for user in "$SANDBOX_USER" "$PERCEPTION_USER"; do
+  step "create system user $user"
+  if getent passwd "$user" >/dev/null; then
+    say "user $user present (uid $(id -u "$user"))"
+  else
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+    say "created system user $user (uid $(id -u "$user"))"
+  fi
+done
+
+step "install libseccomp2"
+if ldconfig -p | grep -q 'libseccomp\.so\.2'; then
+  say "libseccomp2 present"
 else
-  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
-    "$SANDBOX_USER"
-  say "created system user $SANDBOX_USER (uid $(id -u "$SANDBOX_USER"))"
+  apt_install libseccomp2
+  say "installed libseccomp2"
 fi
 
 step "check base interpreter $BASE_PYTHON"
@@ -95,7 +108,7 @@ else
   mpl_dir="$(mktemp -d)"
   chown "$SANDBOX_USER" "$mpl_dir"
   runuser -u "$SANDBOX_USER" -- env MPLCONFIGDIR="$mpl_dir" "$KERNEL_ENV/bin/python" -c \
-    'import numpy, scipy, cv2, matplotlib, ipykernel, httpx, msgpack'
+    'import numpy, scipy, cv2, matplotlib, ipykernel, zmq, pyseccomp'
   rm -rf "$mpl_dir"
   if runuser -u "$SANDBOX_USER" -- "$KERNEL_ENV/bin/python" -c 'import rclpy' 2>/dev/null; then
     echo "setup_sandbox: rclpy is importable in the kernel environment; it must not be" >&2

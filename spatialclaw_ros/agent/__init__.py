@@ -22,6 +22,7 @@ from spatialclaw_ros.agent._chat_model import (
     RequestRejectedError,
 )
 from spatialclaw_ros.agent._executor import Executor
+from spatialclaw_ros.agent._perception_relay import PerceptionUpstream
 from spatialclaw_ros.agent._settings import AgentSettings, LLMSettings, RoleSettings
 from spatialclaw_ros.agent._types import (
     CancelToken,
@@ -50,6 +51,7 @@ __all__ = [
     "ModelHealth",
     "ModelUnavailableError",
     "ObjectResult",
+    "PerceptionUpstream",
     "Progress",
     "ProgressCallback",
     "QueryOutcome",

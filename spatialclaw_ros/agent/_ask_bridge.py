@@ -3,7 +3,8 @@
 A cell's ``vlm.ask(images, question)`` reaches :meth:`AskBridge.answer` through the
 :class:`~spatialclaw_ros.agent._vlm_service.AskServer` on the kernel's services directory. The call
 has no conversation history (role ``vlm_ask``), ends at the query's step deadline and counts in the
-query's tokens; a refusal goes back to the cell as an HTTP error.
+query's tokens; a refusal goes back to the cell as an HTTP error. The server checks, decodes and
+re-encodes the images (in a worker process) before they reach :meth:`AskBridge.answer`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from spatialclaw_ros.agent._chat_model import (
 )
 from spatialclaw_ros.agent._conversation import Turn
 from spatialclaw_ros.agent._executor import Executor
-from spatialclaw_ros.agent._images import ImageDecodeError, encode_bytes
+from spatialclaw_ros.agent._images import EncodedImage
 from spatialclaw_ros.agent._parse import parse_reply
 from spatialclaw_ros.agent._query import Query
 from spatialclaw_ros.agent._vlm_service import AskError, AskServer
@@ -41,7 +42,8 @@ class AskBridge:
     async def open(self, executor: Executor) -> AskServer | None:
         """Serve ``vlm.ask`` on a socket in the kernel's services directory; None (logged) when it cannot."""
         query = self._query
-        server = AskServer(executor.services_dir, self.answer)
+        llm = query.llm
+        server = AskServer(executor.services_dir, self.answer, llm.max_image_side_px, llm.jpeg_quality)
         try:
             with query.stages.measure("ask_server"):
                 await server.start()
@@ -53,23 +55,13 @@ class AskBridge:
             return None
         return server
 
-    async def answer(self, question: str, images_png: list[bytes]) -> str:
+    async def answer(self, question: str, images: list[EncodedImage]) -> str:
         """The model's answer to ``question`` about the images. Raises ``AskError`` with an HTTP status."""
         query = self._query
         max_calls = query.settings.vlm_ask_max_calls
         if self.calls >= max_calls:
             raise AskError(f"vlm.ask budget of {max_calls} calls per query is spent", 429)
         self.calls += 1
-        llm = query.llm
-        try:
-            images = [
-                encode_bytes(data, f"image {k + 1}", llm.max_image_side_px, llm.jpeg_quality)
-                for k, data in enumerate(images_png)
-            ]
-        except ImageDecodeError as error:
-            raise AskError(str(error), 400) from None
-        if not images:
-            raise AskError("vlm.ask needs at least one image", 400)
         turns = [Turn("system", "system", _prompts.render("vlm_ask")), Turn("user", "task", question, images)]
         estimate = sum(turn.tokens() for turn in turns)
         started = time.monotonic()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from spatialclaw_ros.agent._images import EncodedImage, image_tokens
+from spatialclaw_ros.protocol.text import utf8
 
 CHARS_PER_TOKEN = 3.2
 MESSAGE_OVERHEAD_TOKENS = 8
@@ -65,10 +66,11 @@ class Turn:
         """:meth:`message` serialized as JSON (UTF-8), encoded again only after the turn changed.
 
         A query's key frames ride in every request; their base64 text is encoded into JSON once.
+        Lone surrogates (a kernel's output may hold them) become U+FFFD: the JSON is always valid UTF-8.
         """
         key = (self.role, self.text, tuple(self.images))
         if self._encoded is None or self._encoded[0] != key:
-            self._encoded = (key, json.dumps(self.message(), ensure_ascii=False).encode())
+            self._encoded = (key, utf8(json.dumps(self.message(), ensure_ascii=False)))
         return self._encoded[1]
 
 

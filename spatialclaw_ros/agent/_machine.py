@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from spatialclaw_ros.agent import _prompts
 from spatialclaw_ros.agent._ask_bridge import AskBridge
@@ -42,6 +43,7 @@ from spatialclaw_ros.agent._failure import failure_of
 from spatialclaw_ros.agent._final import final_answer
 from spatialclaw_ros.agent._observe import error_summary
 from spatialclaw_ros.agent._parse import ParsedReply, parse_reply
+from spatialclaw_ros.agent._perception_relay import PerceptionRelay
 from spatialclaw_ros.agent._query import Query
 from spatialclaw_ros.agent._states import (
     Answered,
@@ -59,6 +61,8 @@ from spatialclaw_ros.agent._task import read_snapshot, task_turn
 from spatialclaw_ros.agent._types import CancelToken, ErrorCode
 from spatialclaw_ros.agent._vlm_service import AskServer
 from spatialclaw_ros.runtime.answer import AnswerError
+
+LOG = logging.getLogger("spatialclaw_ros.agent")
 
 
 class Machine:
@@ -82,6 +86,7 @@ class Machine:
         self.cells = CellRunner(query, executor, self.bootstrap, cancel)
         self.ask = AskBridge(query, model)
         self._ask_server: AskServer | None = None
+        self._relay: PerceptionRelay | None = None
 
     async def run(self) -> Ended:
         """Go from state to state until the query ended; never raises (a cancel ends it as CANCELED)."""
@@ -106,10 +111,11 @@ class Machine:
         finally:
             unsubscribe()
             self.bootstrap.stop()
-            if self._ask_server is not None:
-                # A cancel landing here must not escape: the outcome still has to be made.
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.shield(self._ask_server.close())
+            # A cancel landing here must not escape: the outcome still has to be made.
+            for service in (self._ask_server, self._relay):
+                if service is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.shield(service.close())
         return state
 
     async def _next(self, state: State) -> State:
@@ -142,6 +148,7 @@ class Machine:
         query = self.query
         frames = read_snapshot(query, self.executor)
         self._ask_server = await self.ask.open(self.executor)
+        self._relay = await self._open_relay()
         self.bootstrap.start()
         if query.request.code:
             return RunCode()
@@ -151,6 +158,23 @@ class Machine:
         with query.stages.measure("prompt"):
             query.add_turn(task)
         return Plan() if query.settings.planning else Step()
+
+    async def _open_relay(self) -> PerceptionRelay | None:
+        """The kernel's perception socket, relayed to the service; None (traced) when there is none."""
+        query, upstream = self.query, self.query.settings.perception
+        if upstream is None:
+            return None
+        relay = PerceptionRelay(self.executor.services_dir, upstream)
+        try:
+            with query.stages.measure("perception_relay"):
+                await relay.start()
+                self.executor.share_socket(relay.path)
+        except (OSError, ValueError) as error:
+            LOG.error("perception is unreachable for this query: %s", error)
+            query.trace.event("error", stage="perception_relay", message=f"perception socket: {error}")
+            await relay.close()
+            return None
+        return relay
 
     async def _run_code(self) -> State:
         query = self.query

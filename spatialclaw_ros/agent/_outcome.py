@@ -5,17 +5,19 @@ from __future__ import annotations
 from spatialclaw_ros.agent._query import Query
 from spatialclaw_ros.agent._states import Answered, Ended
 from spatialclaw_ros.agent._types import ErrorCode, QueryOutcome, outcome_geometry
+from spatialclaw_ros.protocol.text import clean_text, clean_value
 
 
 def finish(query: Query, end: Ended) -> QueryOutcome:
     """The outcome of ``query`` that ended in ``end``; closes its trace.
 
     A failure while a perception backend was unavailable is reported as ``PERCEPTION_UNAVAILABLE``.
+    Every text of the outcome is valid Unicode (:func:`clean_value`): lone surrogates become U+FFFD.
     """
     if isinstance(end, Answered):
-        payload, final, code, message = end.payload, end.final, ErrorCode.NONE, ""
+        payload, final, code, message = clean_value(end.payload), end.final, ErrorCode.NONE, ""
     else:
-        payload, final, code, message = None, False, end.code, end.message
+        payload, final, code, message = None, False, end.code, clean_text(end.message)
     if code == ErrorCode.AGENT_FAILED and query.perception_unavailable:
         code = ErrorCode.PERCEPTION_UNAVAILABLE
         message = f"{message} (a perception backend was unavailable)"

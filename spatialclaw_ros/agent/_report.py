@@ -1,7 +1,9 @@
 """A self-contained HTML report of one query's trace: no external resources, every text escaped.
 
 Images are embedded as ``data:`` URIs read from the trace directory; Python cells are highlighted
-with the standard library's tokenizer.
+with the standard library's tokenizer. The report stays within a size given in bytes: the timeline
+stops with a note at the first event that would pass it. Every text is written through
+:func:`~spatialclaw_ros.protocol.text.clean_text` (lone surrogates become U+FFFD).
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import html
 import io
 import json
 import keyword
+import math
 import token
 import tokenize
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from spatialclaw_ros.protocol.text import clean_text
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:16px;
@@ -34,27 +39,52 @@ img{max-width:100%;border:1px solid #ddd;margin:4px 0}
 figure{display:inline-block;margin:4px 8px 4px 0;max-width:48%} figcaption{font-size:12px;color:#555}
 """
 _BUILTINS = frozenset(dir(builtins))
+#: The event log beside the report (named in the note of a cut timeline).
+EVENTS_FILE = "events.jsonl"
+#: Bytes kept for that note.
+_NOTE_BYTES = 200
 
 
-def write_report(trace_dir: Path, events: list[dict[str, Any]], path: Path) -> None:
-    """Write the HTML report of ``events`` (images read from ``trace_dir``) to ``path``."""
-    path.write_text(render_report(trace_dir, events), encoding="utf-8")
+def write_report(
+    trace_dir: Path, events: list[dict[str, Any]], path: Path, max_bytes: int | None = None
+) -> None:
+    """Write the HTML report of ``events`` (images read from ``trace_dir``) to ``path``.
+
+    ``max_bytes``: the most bytes of the timeline (None: no limit); see :func:`render_report`.
+    """
+    path.write_bytes(render_report(trace_dir, events, max_bytes).encode("utf-8"))
 
 
-def render_report(trace_dir: Path, events: list[dict[str, Any]]) -> str:
-    """The HTML text of the report."""
+def render_report(trace_dir: Path, events: list[dict[str, Any]], max_bytes: int | None = None) -> str:
+    """The HTML text of the report, valid UTF-8 whatever the events hold.
+
+    With ``max_bytes``, the report holds its head and summary whole, then the timeline's events in
+    order while the whole stays within ``max_bytes`` UTF-8 bytes, then a note of the events left out.
+    """
     query = next((event for event in events if event["kind"] == "query"), {})
     outcome = next((event for event in reversed(events) if event["kind"] == "outcome"), {})
-    parts = [
+    head = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>{_e(query.get('question', 'query'))}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(query.get('question', ''))}</h1>",
         _summary_table(query, outcome),
         "<h2>Timeline</h2>",
     ]
+    parts = [clean_text(part) for part in head]
+    end = "</body></html>"
+    room = math.inf if max_bytes is None else max_bytes - _size(parts) - len(end) - _NOTE_BYTES
     timeline = [event for event in events if event["kind"] not in ("query", "outcome")]
-    parts.extend(_event_html(trace_dir, event) for event in timeline)
-    parts.append("</body></html>")
+    for index, event in enumerate(timeline):
+        part = clean_text(_event_html(trace_dir, event))
+        room -= len(part.encode("utf-8")) + 1
+        if room < 0:
+            parts.append(
+                f"<div class='ev error'>The report reached its size cap: {len(timeline) - index} more "
+                f"event(s) are in {EVENTS_FILE} only.</div>"
+            )
+            break
+        parts.append(part)
+    parts.append(end)
     return "\n".join(parts)
 
 
@@ -181,6 +211,10 @@ def _images(trace_dir: Path, images: Iterable[Any]) -> str:
             f"<figcaption>{_e(item.get('label', ''))}</figcaption></figure>"
         )
     return "".join(figures)
+
+
+def _size(parts: list[str]) -> int:
+    return sum(len(part.encode("utf-8")) + 1 for part in parts)
 
 
 def _json_line(value: Any) -> str:

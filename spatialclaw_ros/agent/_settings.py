@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spatialclaw_ros.agent._perception_relay import PerceptionUpstream
 
 ROLES = ("plan", "step", "vlm_ask", "final")
 
@@ -97,6 +101,8 @@ class AgentSettings:
         vlm_ask_max_calls: most ``vlm.ask`` calls one query may make.
         trace_dir: where traces go (one directory per query); ``None``: no traces.
         trace_max_mb: total size of ``trace_dir``; the oldest traces are deleted beyond it.
+        perception: the perception service each query's kernel reaches through its own relay;
+            ``None``: kernels get no perception socket (``tools.*`` answer PERCEPTION_UNAVAILABLE).
     """
 
     max_steps: int = 12
@@ -113,6 +119,7 @@ class AgentSettings:
     vlm_ask_max_calls: int = 20
     trace_dir: Path | None = None
     trace_max_mb: float = 500.0
+    perception: PerceptionUpstream | None = None
 
     def __post_init__(self) -> None:
         """Reject budgets that cannot work."""

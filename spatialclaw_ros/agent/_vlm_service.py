@@ -1,10 +1,16 @@
 """The host side of ``vlm.ask``: an HTTP endpoint on a Unix socket in the kernel's services directory.
 
-The kernel posts ``{"question": str, "images_png": [base64 PNG, ...]}`` to ``/ask``; the host makes
-one isolated VLM call (no conversation history, role ``vlm_ask``) and answers ``{"answer": str}``, or
-an HTTP error with ``{"error": str}``. The server runs on the agent's event loop, so the call shares
-the query's client, deadline and token accounting. One request at a time per kernel; bodies over
-``MAX_BODY_BYTES`` are refused.
+The kernel posts ``{"question": str, "images_png": [base64 PNG or JPEG, ...]}`` to ``/ask``; the host
+makes one isolated VLM call (no conversation history, role ``vlm_ask``) and answers
+``{"answer": str}``, or an HTTP error with ``{"error": str}``. The server runs on the agent's event
+loop, which serves every query, so nothing a kernel sends is held or decoded there unbounded:
+
+- the header is read through a reader limited to ``MAX_HEADER_BYTES``; past ``MAX_CONNECTIONS`` open
+  connections a new one is answered 429 at once; a body needs a ``Content-Length`` of at most
+  ``MAX_BODY_BYTES`` and is read only when its request is served (one at a time per kernel);
+- the body is parsed, its question length and images checked (PNG or JPEG, sizes read from the
+  header) and the images decoded and re-encoded in :class:`~spatialclaw_ros.agent._images.ImageWorkers`
+  processes with their own memory bound and time limit.
 """
 
 from __future__ import annotations
@@ -19,14 +25,43 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from spatialclaw_ros.protocol.vlm_ask import ASK_PATH, MAX_BODY_BYTES, MAX_HEADER_BYTES, SOCKET_NAME
+from spatialclaw_ros.agent._images import (
+    EncodedImage,
+    ImageDecodeError,
+    ImageWorkers,
+    WorkerError,
+    encode_bytes,
+)
+from spatialclaw_ros.protocol.images import (
+    MAX_IMAGE_BYTES,
+    ImageFormatError,
+    ImageTooLargeError,
+    check_image,
+)
+from spatialclaw_ros.protocol.vlm_ask import (
+    ASK_PATH,
+    MAX_BODY_BYTES,
+    MAX_CONNECTIONS,
+    MAX_HEADER_BYTES,
+    MAX_IMAGES,
+    MAX_QUESTION_CHARS,
+    SOCKET_NAME,
+)
 
 LOG = logging.getLogger("spatialclaw_ros.agent")
 MAX_SOCKET_PATH = 107
 CLOSE_WAIT_S = 2.0
+# Bytes read from the socket at a time while a body arrives.
+BODY_CHUNK_BYTES = 1024 * 1024
+# The longest base64 text an image within MAX_IMAGE_BYTES can take, characters.
+_MAX_IMAGE_BASE64_CHARS = 4 * -(-MAX_IMAGE_BYTES // 3)
 
-# (question, PNG images) -> answer text; raises AskError for a refusal the kernel should see.
-AskHandler = Callable[[str, list[bytes]], Awaitable[str]]
+# (question, images re-encoded for the model) -> answer text; raises AskError for a refusal the
+# kernel should see.
+AskHandler = Callable[[str, list[EncodedImage]], Awaitable[str]]
+
+# The workers every AskServer of this process shares; their processes start with the first server.
+WORKERS = ImageWorkers()
 
 
 class AskError(RuntimeError):
@@ -39,12 +74,25 @@ class AskError(RuntimeError):
 
 
 class AskServer:
-    """Serves ``POST /ask`` on ``<services_dir>/vlm.sock`` while a query runs."""
+    """Serves ``POST /ask`` on ``<services_dir>/vlm.sock`` while a query runs.
 
-    def __init__(self, services_dir: Path, handler: AskHandler) -> None:
+    Images reach ``handler`` re-encoded as JPEG with a long side of at most ``max_side_px`` pixels
+    and JPEG quality ``jpeg_quality``, labelled ``image 1``, ``image 2``, …
+    """
+
+    def __init__(
+        self,
+        services_dir: Path,
+        handler: AskHandler,
+        max_side_px: int,
+        jpeg_quality: int,
+        workers: ImageWorkers = WORKERS,
+    ) -> None:
         """Remember where to listen and who answers; :meth:`start` opens the socket."""
         self.path = services_dir / SOCKET_NAME
         self._handler = handler
+        self._image_args = (max_side_px, jpeg_quality)
+        self._workers = workers
         self._server: asyncio.AbstractServer | None = None
         self._lock = asyncio.Lock()
         # The open connections, so that close() can end those a kernel still holds.
@@ -56,7 +104,11 @@ class AskServer:
             raise OSError(f"socket path {self.path} is longer than {MAX_SOCKET_PATH} bytes")
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
-        self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
+        self._workers.warm()
+        # The reader's limit bounds the header it buffers, and pauses a body that is not being read.
+        self._server = await asyncio.start_unix_server(
+            self._serve, path=str(self.path), limit=MAX_HEADER_BYTES
+        )
 
     async def close(self) -> None:
         """Stop listening, end the connections a kernel still holds, and remove the socket.
@@ -76,58 +128,140 @@ class AskServer:
             self.path.unlink()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if len(self._connections) >= MAX_CONNECTIONS:
+            await _respond(writer, 429, {"error": f"at most {MAX_CONNECTIONS} vlm.ask connections at once"})
+            return
         self._connections.add(writer)
         try:
-            await self._reply(reader, writer)
+            try:
+                status, reply = 200, {"answer": await self._answer(reader)}
+            except AskError as error:
+                status, reply = error.status, {"error": str(error)}
+            except (asyncio.IncompleteReadError, ConnectionError) as error:
+                status, reply = 400, {"error": f"bad request: {error}"}
+            except Exception as error:  # a host bug: logged, and the cell still gets an answer
+                LOG.exception("vlm.ask failed")
+                status, reply = 500, {"error": f"the host failed to answer: {type(error).__name__}: {error}"}
+            await _respond(writer, status, reply)
         finally:
             self._connections.discard(writer)
 
-    async def _reply(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            status, reply = await self._answer(reader)
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError) as error:
-            status, reply = 400, {"error": f"bad request: {error}"}
-        body = json.dumps(reply).encode("utf-8")
-        head = (
-            f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        )
-        with contextlib.suppress(ConnectionError):
-            writer.write(head.encode("ascii") + body)
-            await writer.drain()
-        writer.close()
-        with contextlib.suppress(ConnectionError):
-            await writer.wait_closed()
-
-    async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, Any]]:
-        head = await reader.readuntil(b"\r\n\r\n")
-        if len(head) > MAX_HEADER_BYTES:
-            return 431, {"error": "request headers too large"}
-        lines = head.decode("latin-1").split("\r\n")
-        method, _, rest = lines[0].partition(" ")
-        target = rest.split(" ")[0]
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        if method != "POST" or target != ASK_PATH:
-            return 404, {"error": f"unknown endpoint {method} {target}"}
-        length = int(headers.get("content-length", "-1"))
-        if not 0 <= length <= MAX_BODY_BYTES:
-            return 413, {"error": f"body must be 0 to {MAX_BODY_BYTES} bytes"}
-        request = json.loads(await reader.readexactly(length))
-        if not isinstance(request, dict):
-            return 400, {"error": "the body must be a JSON object"}
-        question = request.get("question")
-        images = request.get("images_png")
-        if not isinstance(question, str) or not isinstance(images, list):
-            return 400, {"error": "need 'question' (str) and 'images_png' (list of base64 PNG)"}
-        try:
-            decoded = [base64.b64decode(item, validate=True) for item in images if isinstance(item, str)]
-        except (binascii.Error, ValueError):
-            return 400, {"error": "images_png must be base64 text"}
+    async def _answer(self, reader: asyncio.StreamReader) -> str:
+        length = await _read_head(reader)
         async with self._lock:
-            try:
-                return 200, {"answer": await self._handler(question, decoded)}
-            except AskError as error:
-                return error.status, {"error": str(error)}
+            question, images = await self._read_request(reader, length)
+            return await self._handler(question, images)
+
+    async def _read_request(
+        self, reader: asyncio.StreamReader, length: int
+    ) -> tuple[str, list[EncodedImage]]:
+        """Read the body, then parse it and re-encode its images in a worker (the body is dropped)."""
+        body = bytearray()
+        while len(body) < length:
+            chunk = await reader.read(min(BODY_CHUNK_BYTES, length - len(body)))
+            if not chunk:
+                raise AskError(f"the body ended after {len(body)} of {length} bytes")
+            body += chunk
+        try:
+            return await self._workers.run(prepare_request, body, *self._image_args)
+        except WorkerError as error:
+            raise AskError(f"the images could not be decoded: {error}", 422) from None
+        except MemoryError:
+            raise AskError("the request needed more memory than the image worker may use", 422) from None
+
+
+async def _read_head(reader: asyncio.StreamReader) -> int:
+    """Read the request line and headers; the body's length in bytes. Raises ``AskError``."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.LimitOverrunError:
+        raise AskError(f"request headers over {MAX_HEADER_BYTES} bytes", 431) from None
+    lines = head.decode("latin-1").split("\r\n")
+    method, _, rest = lines[0].partition(" ")
+    target = rest.split(" ")[0]
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if method != "POST" or target != ASK_PATH:
+        raise AskError(f"unknown endpoint {method} {target}", 404)
+    if "transfer-encoding" in headers or "content-length" not in headers:
+        raise AskError("a Content-Length is required", 411)
+    try:
+        length = int(headers["content-length"])
+    except ValueError:
+        raise AskError("the Content-Length is not a number", 400) from None
+    if not 0 <= length <= MAX_BODY_BYTES:
+        raise AskError(f"the body must be 0 to {MAX_BODY_BYTES} bytes, not {length}", 413)
+    return length
+
+
+async def _respond(writer: asyncio.StreamWriter, status: int, reply: dict[str, Any]) -> None:
+    body = json.dumps(reply).encode("utf-8")
+    head = (
+        f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    with contextlib.suppress(ConnectionError):
+        writer.write(head.encode("ascii") + body)
+        await writer.drain()
+    writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
+
+
+def prepare_request(body: bytes, max_side_px: int, jpeg_quality: int) -> tuple[str, list[EncodedImage]]:
+    """The question and the images of a request body, re-encoded for the model (run in a worker).
+
+    Raises:
+        AskError: the body is not a valid request (400), the question is over ``MAX_QUESTION_CHARS``
+            (413), an image is not PNG or JPEG (415), over the pixel or byte limits (413), or cannot be
+            decoded within the worker's memory (422).
+    """
+    try:
+        return _prepare(body, max_side_px, jpeg_quality)
+    except MemoryError:
+        raise AskError("the request needed more memory than the image worker may use", 422) from None
+
+
+def _prepare(body: bytes, max_side_px: int, jpeg_quality: int) -> tuple[str, list[EncodedImage]]:
+    try:
+        request = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise AskError(f"the body is not JSON: {error}") from None
+    if not isinstance(request, dict):
+        raise AskError("the body must be a JSON object")
+    question, images = request.get("question"), request.get("images_png")
+    if not isinstance(question, str) or not isinstance(images, list):
+        raise AskError("need 'question' (str) and 'images_png' (list of base64 PNG or JPEG)")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise AskError(
+            f"a question of {len(question)} characters is over the limit of {MAX_QUESTION_CHARS}", 413
+        )
+    if not question.strip():
+        raise AskError("the question is empty")
+    if not 1 <= len(images) <= MAX_IMAGES:
+        raise AskError(f"vlm.ask takes 1 to {MAX_IMAGES} images, got {len(images)}")
+    return question, [_encode(item, k + 1, max_side_px, jpeg_quality) for k, item in enumerate(images)]
+
+
+def _encode(item: Any, number: int, max_side_px: int, jpeg_quality: int) -> EncodedImage:
+    label = f"image {number}"
+    if not isinstance(item, str):
+        raise AskError(f"{label} is not base64 text")
+    if len(item) > _MAX_IMAGE_BASE64_CHARS:
+        raise AskError(f"{label} is over the limit of {MAX_IMAGE_BYTES} bytes", 413)
+    try:
+        data = base64.b64decode(item, validate=True)
+    except (binascii.Error, ValueError):
+        raise AskError(f"{label} is not base64 text") from None
+    try:
+        check_image(data)
+    except ImageTooLargeError as error:
+        raise AskError(f"{label}: {error}", 413) from None
+    except ImageFormatError as error:
+        raise AskError(f"{label}: {error}", 415) from None
+    try:
+        return encode_bytes(data, label, max_side_px, jpeg_quality)
+    except ImageDecodeError as error:
+        raise AskError(str(error), 422) from None

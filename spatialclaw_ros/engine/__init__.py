@@ -11,10 +11,12 @@ from spatialclaw_ros.engine._engine import QueryDefaults, QueryEngine, QueryResu
 from spatialclaw_ros.engine._from_settings import (
     agent_settings,
     llm_settings,
+    perception_link,
     perception_settings,
     query_defaults,
     sandbox_settings,
 )
+from spatialclaw_ros.engine._perception_link import PerceptionLink, PerceptionLinkError, open_perception
 from spatialclaw_ros.engine._points import MAX_POINTS, snapshot_points
 from spatialclaw_ros.engine._request import ANSWER_TYPES, MAX_FRAMES, MAX_TIMEOUT_S, Request, new_query_id
 from spatialclaw_ros.engine._slots import QuerySlots
@@ -25,6 +27,8 @@ __all__ = [
     "MAX_POINTS",
     "MAX_TIMEOUT_S",
     "Answer",
+    "PerceptionLink",
+    "PerceptionLinkError",
     "QueryDefaults",
     "QueryEngine",
     "QueryResult",
@@ -35,6 +39,8 @@ __all__ = [
     "llm_settings",
     "new_query_id",
     "no_silence",
+    "open_perception",
+    "perception_link",
     "perception_settings",
     "query_defaults",
     "sandbox_settings",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from spatialclaw_ros.agent import AgentSettings, LLMSettings
+from spatialclaw_ros.agent import AgentSettings, LLMSettings, PerceptionUpstream
 from spatialclaw_ros.engine._engine import QueryDefaults
+from spatialclaw_ros.engine._perception_link import PerceptionLink, open_perception
 from spatialclaw_ros.perception import PerceptionSettings
-from spatialclaw_ros.sandbox import Bind, SandboxSettings
+from spatialclaw_ros.sandbox import SandboxSettings
 from spatialclaw_ros.settings import NodeSettings
 
 
@@ -19,8 +21,13 @@ def llm_settings(settings: NodeSettings) -> LLMSettings:
     )
 
 
-def agent_settings(settings: NodeSettings, trace_dir: Path | None) -> AgentSettings:
-    """The agent loop's budgets (``agent.*``); its traces go to ``trace_dir`` (``trace.dir`` resolved)."""
+def agent_settings(
+    settings: NodeSettings, trace_dir: Path | None, perception: PerceptionUpstream | None = None
+) -> AgentSettings:
+    """The agent loop's budgets (``agent.*``); traces go to ``trace_dir`` (``trace.dir`` resolved).
+
+    ``perception`` is where each query's relay forwards its kernel's perception calls (None: nowhere).
+    """
     return AgentSettings(
         max_steps=settings.agent.max_steps,
         timeout_s=settings.agent.timeout_s,
@@ -30,6 +37,7 @@ def agent_settings(settings: NodeSettings, trace_dir: Path | None) -> AgentSetti
         max_images_per_query=settings.agent.max_images_per_query,
         trace_dir=trace_dir,
         trace_max_mb=settings.trace.max_mb,
+        perception=perception,
     )
 
 
@@ -47,16 +55,22 @@ def perception_settings(settings: NodeSettings) -> PerceptionSettings:
     )
 
 
-def sandbox_settings(
-    settings: NodeSettings, binds: Sequence[Bind] = (), environment: Sequence[tuple[str, str]] = ()
-) -> SandboxSettings:
-    """The kernels' sandbox (``kernel.*``), with the perception socket bound in when there is one."""
-    return SandboxSettings(
-        mode=settings.kernel.sandbox,
-        kernel_python=settings.kernel.python,
-        binds=tuple(binds),
-        environment=tuple(environment),
+def perception_link(settings: NodeSettings) -> PerceptionLink:
+    """Start or reach the perception service of ``perception.*`` (see :func:`open_perception`).
+
+    The bearer token is read here, from the variable ``perception.token_env`` names, and goes only to
+    the node's relays.
+    """
+    section = settings.perception
+    token = os.environ.get(section.token_env) if section.token_env else None
+    return open_perception(
+        section.url, perception_settings(settings), token=token or None, service_user=section.service_user
     )
+
+
+def sandbox_settings(settings: NodeSettings) -> SandboxSettings:
+    """The kernels' sandbox (``kernel.*``)."""
+    return SandboxSettings(mode=settings.kernel.sandbox, kernel_python=settings.kernel.python)
 
 
 def query_defaults(settings: NodeSettings, depth_required: Sequence[str] = ()) -> QueryDefaults:

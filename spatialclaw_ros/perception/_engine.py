@@ -1,7 +1,9 @@
 """The perception engine: loads each configured backend once and serves encoded requests with a cache.
 
 It knows bytes in and bytes out (the ``.npz`` messages of :mod:`spatialclaw_ros.protocol.perception`), so
-the FastAPI app and the Ray Serve deployment share it unchanged.
+the FastAPI app and the Ray Serve deployment share it unchanged. Each request names its identity (the
+query it belongs to): the cache is shared, but a query finds in it only what it could not tell apart
+from its own computation (see :mod:`._cache`).
 """
 
 from __future__ import annotations
@@ -16,16 +18,35 @@ from typing import Any
 import numpy as np
 
 from spatialclaw_ros.perception._backends import BACKENDS
-from spatialclaw_ros.perception._cache import ReplyCache
+from spatialclaw_ros.perception._cache import ReplyCache, SentKeys
 from spatialclaw_ros.perception._labels import label_map_from_request
+from spatialclaw_ros.perception._scheduler import HOST_IDENTITY, Job
 from spatialclaw_ros.perception._settings import PerceptionSettings
 from spatialclaw_ros.perception._tracking import link_instances
 from spatialclaw_ros.perception._types import InvalidRequestError, PerceptionUnavailableError, View
-from spatialclaw_ros.protocol.perception import PerceptionError, content_key, decode_message, encode_message
+from spatialclaw_ros.protocol.perception import (
+    MessageError,
+    PerceptionError,
+    content_key,
+    decode_message,
+    encode_message,
+)
 
 LOG = logging.getLogger("spatialclaw_ros.perception")
 OPERATIONS = ("segment", "track", "depth", "reconstruct")
 MAX_FRAMES = 256
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An encoded reply, and the ``time.monotonic()`` second before which it must not be sent.
+
+    ``not_before`` is later than now only for a reply found in the cache that its caller never sent
+    before: it then arrives no sooner than its computation would have.
+    """
+
+    body: bytes
+    not_before: float = 0.0
 
 
 @dataclass
@@ -51,6 +72,7 @@ class PerceptionEngine:
         """Create the slots; nothing loads until :meth:`load`."""
         self.settings = settings
         self.cache = ReplyCache(settings.cache_entries, settings.cache_mb * 1024 * 1024)
+        self.sent = SentKeys(settings.cache_entries)
         chosen = {
             "segmenter": settings.segmenter,
             "depth": settings.depth,
@@ -93,31 +115,46 @@ class PerceptionEngine:
             LOG.info("perception %s: %s (%s)", capability, slot.state, slot.detail)
 
     def health(self) -> dict[str, Any]:
-        """``{"status": "ok", "backends": {capability: {backend, state, detail}}, "cache": stats}``."""
+        """``{"status": "ok", "backends": {capability: {backend, state, detail}}}``; no cache figures."""
         return {
             "status": "ok",
             "backends": {capability: slot.report() for capability, slot in self.slots.items()},
-            "cache": self.cache.stats(),
         }
 
-    def cached(self, key: str) -> bytes | None:
-        """The cached reply stored under a content key, or None."""
-        return self.cache.get(key)
+    def probe(self, identity: str, key: str) -> bytes | None:
+        """The cached reply under a content key if ``identity`` itself sent that content before, else None."""
+        if not self.sent.sent(identity, key):
+            return None
+        hit = self.cache.get(key)
+        return None if hit is None else hit.body
 
-    def run(self, operation: str, body: bytes) -> bytes:
-        """Serve one encoded request; raises PerceptionError with the code the caller should see."""
+    def forget(self, identity: str) -> None:
+        """Forget which content ``identity`` sent (its query ended): its probes miss from now on."""
+        self.sent.forget(identity)
+
+    def run(
+        self, operation: str, body: bytes, identity: str = HOST_IDENTITY, job: Job | None = None
+    ) -> Reply:
+        """Serve one encoded request of ``identity``; PerceptionError with the code the caller should see.
+
+        A computed reply is cached (through ``job.commit``: not once the job is discarded). A cached one
+        that ``identity`` never sent itself is held back until as long as its computation took.
+        """
+        started = time.monotonic()
         if operation not in self._handlers:
             raise PerceptionError(
                 "INVALID_QUERY", f"unknown operation {operation!r}; known: {', '.join(OPERATIONS)}"
             )
         try:
-            meta, arrays = decode_message(body)
-        except ValueError as error:
-            raise PerceptionError("INVALID_QUERY", str(error)) from error
+            meta, arrays = decode_message(body, self.settings.max_request_mb * 1024 * 1024)
+        except MessageError as error:
+            raise PerceptionError(error.code, str(error)) from error
         key = content_key(operation, meta, arrays)
         hit = self.cache.get(key)
         if hit is not None:
-            return hit
+            not_before = started if self.sent.sent(identity, key) else started + hit.compute_s
+            self._keep(job, lambda: self.sent.add(identity, key))
+            return Reply(hit.body, not_before)
         try:
             with self._compute_lock:
                 reply_meta, reply_arrays = self._handlers[operation](meta, arrays)
@@ -133,8 +170,22 @@ class PerceptionEngine:
                 "PERCEPTION_FAILED", f"{operation} failed: {type(error).__name__}: {error}"
             ) from error
         reply = encode_message(reply_meta, reply_arrays)
-        self.cache.put(key, reply)
-        return reply
+        compute_s = time.monotonic() - started
+
+        def keep() -> None:
+            self.cache.put(key, reply, compute_s)
+            self.sent.add(identity, key)
+
+        self._keep(job, keep)
+        return Reply(reply)
+
+    @staticmethod
+    def _keep(job: Job | None, action: Callable[[], None]) -> None:
+        """Run ``action`` (remember a result) unless ``job`` was discarded: its query ended."""
+        if job is None:
+            action()
+        else:
+            job.commit(action)
 
     def _backend(self, capability: str) -> Any:
         slot = self.slots[capability]

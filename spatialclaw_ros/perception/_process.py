@@ -1,9 +1,16 @@
-"""The node's handle on its perception service: one child process on a Unix socket, restarted if it dies."""
+"""The node's handle on its perception service: one child process on a Unix socket, restarted if it dies.
+
+Least privilege: the child gets an environment built from an allow-list (locale, paths, accelerator and
+model-cache settings; nothing whose name speaks of a key, token, secret or password, so the node's LLM
+key never reaches it) and, when a ``user`` is given, runs as that unprivileged account with no
+supplementary groups. Its log is created 0600.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import pwd
 import subprocess
 import sys
 import threading
@@ -18,14 +25,42 @@ from spatialclaw_ros.protocol.perception import PerceptionClient, PerceptionErro
 LOG = logging.getLogger("spatialclaw_ros.perception")
 MAX_BACKOFF_S = 10.0
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+_PASSED_NAMES = frozenset(
+    ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "LD_LIBRARY_PATH", "HF_HOME", "HF_HUB_CACHE", "TORCH_HOME")
+)
+_PASSED_PREFIXES = ("LC_", "CUDA_", "NVIDIA_", "PYTORCH_", "OMP_", "MKL_", "OPENBLAS_", "TRANSFORMERS_")
+_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH", "COOKIE")
+
+
+def service_environ(environ: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """The service's whole environment: the allowed part of ``environ``, then ``extra`` as given.
+
+    Nothing of ``environ`` whose name speaks of a key, token, secret or password passes, whatever its
+    prefix; ``PYTHONPATH`` starts with this package's root.
+    """
+
+    def passed(name: str) -> bool:
+        upper = name.upper()
+        if any(word in upper for word in _SECRET_WORDS):
+            return False
+        return upper in _PASSED_NAMES or upper.startswith(_PASSED_PREFIXES)
+
+    merged = {name: value for name, value in environ.items() if passed(name)}
+    merged.update(extra)
+    merged["HF_HUB_OFFLINE"] = "1"
+    # The child imports this very package, wherever it was imported from (source tree or install).
+    inherited = extra.get("PYTHONPATH") or environ.get("PYTHONPATH")
+    merged["PYTHONPATH"] = os.pathsep.join(filter(None, (str(PACKAGE_ROOT), inherited)))
+    return merged
 
 
 class PerceptionServiceProcess:
     """Starts ``python -m spatialclaw_ros.perception`` on ``socket_path`` and keeps it running.
 
     ``start()`` returns once the service answers ``/health`` (models may still be loading: health says
-    so per backend). If the process dies, calls in flight fail with PERCEPTION_UNAVAILABLE and a
-    monitor thread starts a new one (backoff from 0.5 s to 10 s); ``restarts`` counts them.
+    so per backend). ``user`` (when given; the node must be root) is the account it runs as. If the
+    process dies, calls in flight fail with PERCEPTION_UNAVAILABLE and a monitor thread starts a new
+    one (backoff from 0.5 s to 10 s); ``restarts`` counts them.
     """
 
     def __init__(
@@ -36,14 +71,13 @@ class PerceptionServiceProcess:
         log_path: str | os.PathLike[str] | None = None,
         startup_timeout_s: float = 60.0,
         python: str = sys.executable,
+        user: pwd.struct_passwd | None = None,
     ) -> None:
-        """Prepare (not start) the service; ``env`` is added to this process's environment."""
+        """Prepare (not start) the service; ``env`` is added to the allowed part of this process's."""
         self.settings = settings
         self.socket_path = str(socket_path)
-        merged = {**os.environ, **(env or {}), "HF_HUB_OFFLINE": "1"}
-        # The child imports this very package, wherever it was imported from (source tree or install).
-        merged["PYTHONPATH"] = os.pathsep.join(filter(None, (str(PACKAGE_ROOT), merged.get("PYTHONPATH"))))
-        self._env = merged
+        self._env = service_environ(os.environ, env or {})
+        self._user = user
         self._log_path = Path(log_path) if log_path is not None else None
         self._startup_timeout_s = startup_timeout_s
         self._python = python
@@ -87,7 +121,9 @@ class PerceptionServiceProcess:
         Path(self.socket_path).parent.mkdir(parents=True, exist_ok=True)
         if self._log_path is not None:
             self._log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log = self._log_path.open("ab")
+            self._log = os.fdopen(
+                os.open(self._log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab"
+            )
         self._stopping.clear()
         self._spawn()
         deadline = time.monotonic() + self._startup_timeout_s
@@ -151,10 +187,20 @@ class PerceptionServiceProcess:
             self.settings.to_json(),
         ]
         output = self._log if self._log is not None else subprocess.DEVNULL
+        identity: dict[str, Any] = {}
+        if self._user is not None:
+            identity = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
         # Its own session: a terminal's Ctrl-C reaches the node only, which then stops the service. The
         # service itself asks to die with its parent, so a node killed outright does not leave it behind.
         self._process = subprocess.Popen(
-            command, env=self._env, stdout=output, stderr=output, start_new_session=True
+            command,
+            env=self._env,
+            stdout=output,
+            stderr=output,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd="/",
+            **identity,
         )
         LOG.info("perception service started (pid %d) on %s", self._process.pid, self.socket_path)
 

@@ -1,9 +1,18 @@
 """The perception API as a Ray Serve application: replicas across GPUs and nodes, requests batched.
 
-Each replica holds one :class:`PerceptionEngine` (models loaded once per replica) and its own cache
-(a probe reaches one replica, so hits are per replica). Requests that arrive together are gathered by
-``serve.batch`` and computed back to back in one replica call; the HTTP API is the same as the
-single-process service, so ``PerceptionClient(url=...)`` and the kernel's ``tools.*`` use either unchanged.
+Each replica holds one :class:`PerceptionEngine` (models loaded once per replica), its own cache and
+its own :class:`~._app.RequestPath`, so a replica applies the same bounds as the single-process
+service: decoding within bounds, the ``X-Spatialclaw-Query`` identity, a probe that hits only
+content the same query sent to that replica, a full request answered from another query's entry no
+sooner than its computation took, JSON errors. Requests that arrive together are gathered by
+``serve.batch`` and handed to the replica's scheduler, which computes them one at a time,
+round-robin between queries, at most ``max_queued_per_query`` waiting per query.
+
+Fairness across replicas is Ray's own: its router spreads requests over replicas and queues them
+there (``max_ongoing_requests`` per replica); nothing balances one query against another across
+replicas. ``DELETE /v1/queries/{id}`` reaches one replica only (Ray routes it like any request): that
+replica drops the query's work and forgets its content keys; the others finish what they hold for it
+and keep its keys until their bounds push them out (no other query can probe them either way).
 
 Deploy (Ray must be installed: ``pip install "ray[serve]"``)::
 
@@ -17,10 +26,15 @@ Deploy (Ray must be installed: ``pip install "ray[serve]"``)::
 import asyncio
 from typing import Any
 
-from spatialclaw_ros.perception._app import authorised, cached_or_body, error_response
-from spatialclaw_ros.perception._engine import PerceptionEngine
+from spatialclaw_ros.perception._app import (
+    RequestPath,
+    authorised,
+    error_response,
+    install_error_handlers,
+)
+from spatialclaw_ros.perception._engine import PerceptionEngine, Reply
 from spatialclaw_ros.perception._settings import PerceptionSettings
-from spatialclaw_ros.protocol.perception import CONTENT_TYPE, PerceptionError
+from spatialclaw_ros.protocol.perception import PerceptionError
 
 
 def build_ray_app(
@@ -36,12 +50,11 @@ def build_ray_app(
     ``ray_actor_options`` sets each replica's resources, e.g. ``{"num_gpus": 1}`` for one GPU each.
     """
     from fastapi import FastAPI, Request
-    from fastapi.responses import Response
     from ray import serve
 
     api = FastAPI(title="spatialclaw perception (Ray Serve)", docs_url=None, redoc_url=None, openapi_url=None)
-    max_bytes = settings.max_request_mb * 1024 * 1024
-    timeout_s = settings.call_timeout_s
+    install_error_handlers(api)
+    refused = "missing or wrong bearer token"
 
     @serve.deployment(
         num_replicas=num_replicas,
@@ -51,43 +64,54 @@ def build_ray_app(
     @serve.ingress(api)
     class PerceptionReplica:
         def __init__(self, settings_json: str) -> None:
-            self._engine = PerceptionEngine(PerceptionSettings.from_json(settings_json))
-            self._engine.load()
+            engine = PerceptionEngine(PerceptionSettings.from_json(settings_json))
+            engine.load()
+            self._path = RequestPath(engine, compute=self._compute)
 
         @api.get("/health")
         async def health(self, request: Request) -> Any:
             if not authorised(request, token):
-                return error_response("UNAUTHORIZED", "missing or wrong bearer token")
-            return self._engine.health()
+                return error_response("UNAUTHORIZED", refused)
+            return self._path.health()
 
         @api.post("/v1/{operation}")
         async def call(self, operation: str, request: Request) -> Any:
             if not authorised(request, token):
-                return error_response("UNAUTHORIZED", "missing or wrong bearer token")
-            try:
-                body = await cached_or_body(request, self._engine, max_bytes)
-                if isinstance(body, Response):
-                    return body
-                ok, payload, message = await asyncio.wait_for(self._batched(operation, body), timeout_s)
-            except asyncio.TimeoutError:
-                return error_response("TIMEOUT", f"{operation} ran past {timeout_s:.1f} s")
-            except PerceptionError as error:
-                return error_response(error.code, error.message)
-            if not ok:
-                return error_response(payload.decode(), message)
-            return Response(payload, media_type=CONTENT_TYPE)
+                return error_response("UNAUTHORIZED", refused)
+            return await self._path.call(operation, request)
+
+        @api.delete("/v1/queries/{query_id}")
+        async def end(self, query_id: str, request: Request) -> Any:
+            if not authorised(request, token):
+                return error_response("UNAUTHORIZED", refused)
+            return await self._path.end(query_id, request)
+
+        async def _compute(self, operation: str, body: bytes, identity: str) -> Reply:
+            reply, code, message = await self._batched(operation, body, identity)
+            if reply is None:
+                raise PerceptionError(code, message)
+            return reply
 
         @serve.batch(max_batch_size=max_batch_size, batch_wait_timeout_s=batch_wait_timeout_s)
-        async def _batched(self, operations: list[str], bodies: list[bytes]) -> list[tuple[bool, bytes, str]]:
-            return await asyncio.to_thread(self._run_batch, operations, bodies)
-
-        def _run_batch(self, operations: list[str], bodies: list[bytes]) -> list[tuple[bool, bytes, str]]:
-            results = []
-            for operation, body in zip(operations, bodies, strict=True):
-                try:
-                    results.append((True, self._engine.run(operation, body), ""))
-                except PerceptionError as error:
-                    results.append((False, error.code.encode(), error.message))
-            return results
+        async def _batched(
+            self, operations: list[str], bodies: list[bytes], identities: list[str]
+        ) -> list[tuple[Reply | None, str, str]]:
+            outcomes = await asyncio.gather(
+                *(
+                    self._path.compute(operation, body, identity)
+                    for operation, body, identity in zip(operations, bodies, identities, strict=True)
+                ),
+                return_exceptions=True,
+            )
+            return [_outcome(outcome) for outcome in outcomes]
 
     return PerceptionReplica.bind(settings.to_json())
+
+
+def _outcome(outcome: Any) -> tuple[Reply | None, str, str]:
+    """A batch item's result as (reply, "", "") or (None, code, message): batches carry values only."""
+    if isinstance(outcome, Reply):
+        return outcome, "", ""
+    if isinstance(outcome, PerceptionError):
+        return None, outcome.code, outcome.message
+    return None, "PERCEPTION_FAILED", f"{type(outcome).__name__}: {outcome}"

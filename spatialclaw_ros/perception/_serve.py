@@ -1,9 +1,10 @@
 """Command line of the perception service process: ``python -m spatialclaw_ros.perception``.
 
-Serves on a Unix socket (``--socket``, the default deployment) or on TCP (``--host``/``--port``, for
-remote use); a TCP service on a non-loopback address requires a bearer token, read from the
-environment variable ``SPATIALCLAW_PERCEPTION_TOKEN`` (never from the command line). The Hugging Face
-hub is put offline: weights are only ever read from disk.
+Serves on a Unix socket (``--socket``, the default deployment) or on TCP (``--tcp HOST:PORT``, or
+``--host``/``--port``, for a fleet's remote service); a TCP service on a non-loopback address requires a
+bearer token, read from the environment variable ``SPATIALCLAW_PERCEPTION_TOKEN`` (never from the
+command line). The Hugging Face hub is put offline: weights are only ever read from disk. The HTTP
+parser is h11 whatever else is installed: it bounds a request head to 16 KiB.
 """
 
 from __future__ import annotations
@@ -33,11 +34,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m spatialclaw_ros.perception", description=__doc__)
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--socket", help="Unix socket path to serve on")
+    where.add_argument("--tcp", metavar="HOST:PORT", help="TCP address to serve on")
     where.add_argument("--port", type=int, help="TCP port to serve on (with --host)")
     parser.add_argument("--host", default="127.0.0.1", help="TCP address (default 127.0.0.1)")
     parser.add_argument("--settings", default="{}", help="PerceptionSettings as JSON")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
+    if args.tcp is not None:
+        host, separator, port = args.tcp.rpartition(":")
+        if not separator or not port.isdigit():
+            parser.error(f"--tcp takes HOST:PORT, got {args.tcp!r}")
+        args.host, args.port = host.strip("[]") or "127.0.0.1", int(port)
     # Started by a node (or launch): never outlive it, whatever killed it.
     die_with_parent()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -57,9 +64,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         socket_path = Path(args.socket)
         socket_path.parent.mkdir(parents=True, exist_ok=True)
         socket_path.unlink(missing_ok=True)
-        config = uvicorn.Config(app, uds=str(socket_path), log_level=args.log_level, access_log=False)
+        config = uvicorn.Config(
+            app, uds=str(socket_path), log_level=args.log_level, access_log=False, http="h11"
+        )
     else:
         config = uvicorn.Config(
-            app, host=args.host, port=args.port, log_level=args.log_level, access_log=False
+            app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, http="h11"
         )
     uvicorn.Server(config).run()

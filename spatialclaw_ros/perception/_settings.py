@@ -41,7 +41,9 @@ class PerceptionSettings:
         cache_entries: most replies kept in the LRU cache.
         cache_mb: most megabytes of replies kept in the cache.
         max_request_mb: largest request body accepted.
-        call_timeout_s: longest one call may compute before the caller gets TIMEOUT.
+        call_timeout_s: longest one call may wait and compute before the caller gets TIMEOUT.
+        max_queued_per_query: most calls one query may have waiting behind the running one (its
+            next call is refused with BUSY); queries are served round-robin.
     """
 
     segmenter: str = "sam3"
@@ -64,6 +66,7 @@ class PerceptionSettings:
     cache_mb: int = 512
     max_request_mb: int = 256
     call_timeout_s: float = 120.0
+    max_queued_per_query: int = 4
 
     def __post_init__(self) -> None:
         """Reject unknown backends and impossible limits early, with the setting's name."""
@@ -81,6 +84,8 @@ class PerceptionSettings:
         for name in ("cache_entries", "cache_mb", "max_request_mb", "torch_threads"):
             if getattr(self, name) < 0:
                 raise ValueError(f"perception.{name} must be >= 0")
+        if self.max_queued_per_query < 1:
+            raise ValueError("perception.max_queued_per_query must be >= 1")
         if self.call_timeout_s <= 0:
             raise ValueError("perception.call_timeout_s must be > 0")
         for name in ("min_score", "mask_threshold", "track_min_iou"):

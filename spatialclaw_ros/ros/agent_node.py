@@ -54,13 +54,15 @@ from visualization_msgs.msg import MarkerArray
 from spatialclaw_ros.action import SpatialQuery as SpatialQueryAction
 from spatialclaw_ros.agent import Agent, CancelToken, Progress
 from spatialclaw_ros.engine import (
+    PerceptionLink,
+    PerceptionLinkError,
     QueryEngine,
     QuerySlots,
     Request,
     agent_settings,
     llm_settings,
     new_query_id,
-    perception_settings,
+    perception_link,
     query_defaults,
     sandbox_settings,
 )
@@ -72,7 +74,6 @@ from spatialclaw_ros.ros.diagnostics import NodeHealth, Reachability, diagnostic
 from spatialclaw_ros.ros.ingest import CameraIngest
 from spatialclaw_ros.ros.markers import answer_markers, answer_paths, answer_poses
 from spatialclaw_ros.ros.parameters import declare_parameters, read_settings
-from spatialclaw_ros.ros.perception_link import PerceptionLink, PerceptionLinkError, open_perception
 from spatialclaw_ros.ros.pointcloud import point_cloud
 from spatialclaw_ros.ros.qos import LATCHED_QOS
 from spatialclaw_ros.ros.queries import QueryResult, QueryRunner, silence_of
@@ -172,9 +173,10 @@ class SpatialAgentNode(LifecycleNode):
         pool, pool_error = None, "not started"
         agent = None
         try:
-            pool, pool_error = self._start_pool(settings, perception)
+            pool, pool_error = self._start_pool(settings)
             traces = trace_directory(settings.trace.dir)
-            agent = Agent(llm_settings(settings), agent_settings(settings, traces))
+            upstream = perception.upstream if perception is not None else None
+            agent = Agent(llm_settings(settings), agent_settings(settings, traces, upstream))
             session = _Session(
                 settings=settings,
                 buffer=buffer,
@@ -249,25 +251,18 @@ class SpatialAgentNode(LifecycleNode):
 
     def _open_perception(self, settings: NodeSettings) -> tuple[PerceptionLink | None, Reachability]:
         try:
-            link = open_perception(settings.perception.url, perception_settings(settings))
+            link = perception_link(settings)
         except (PerceptionLinkError, RuntimeError, OSError) as error:
             self.get_logger().error(
                 f"perception unavailable, tools.* will answer PERCEPTION_UNAVAILABLE: {error}"
             )
             return None, Reachability(False, str(error))
         reachable, detail = link.health()
-        self.get_logger().info(f"perception at {link.socket_path}: {detail}")
+        self.get_logger().info(f"perception at {link.where}: {detail}")
         return link, Reachability(reachable, detail)
 
-    def _start_pool(
-        self, settings: NodeSettings, link: PerceptionLink | None
-    ) -> tuple[KernelPool | None, str]:
-        sandbox = (
-            sandbox_settings(settings, binds=(link.bind,), environment=link.environment)
-            if link is not None
-            else sandbox_settings(settings)
-        )
-        pool = KernelPool(sandbox, size=settings.kernel.pool_size)
+    def _start_pool(self, settings: NodeSettings) -> tuple[KernelPool | None, str]:
+        pool = KernelPool(sandbox_settings(settings), size=settings.kernel.pool_size)
         try:
             pool.start()
         except SandboxError as error:

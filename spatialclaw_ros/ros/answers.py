@@ -3,6 +3,9 @@
 Convention:
     ``elapsed`` is wall time from receiving the request; ``header.stamp`` is the node's clock when the
     answer was made; ``header.frame_id`` is the frame every pose of the answer is expressed in.
+
+Every text of the message is valid Unicode (:func:`~spatialclaw_ros.protocol.text.clean_text`): a ROS
+string is UTF-8 on the wire, and a lone surrogate from a model or a kernel would fail its serialization.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from rclpy.clock import Clock
 from spatialclaw_ros.engine import Answer
 from spatialclaw_ros.msg import SpatialAnswer
 from spatialclaw_ros.protocol import ErrorCode
+from spatialclaw_ros.protocol.text import clean_text
 from spatialclaw_ros.ros.conversions import fill_answer, source_frame
 
 
@@ -36,6 +40,24 @@ def answer_message(answer: Answer, clock: Clock) -> SpatialAnswer:
     fill_answer(message, answer)
     message.source_frames = [source_frame(frame) for frame in answer.source_frames]
     message.elapsed = seconds_to_duration(answer.elapsed_s)
+    return clean_answer_text(message)
+
+
+def clean_answer_text(message: SpatialAnswer) -> SpatialAnswer:
+    """``message`` with lone surrogates in its texts replaced by U+FFFD (in place); returns it.
+
+    The texts: query id, question, answer, error message, trace URI, and the names, units, subjects,
+    ids and labels of its measurements, objects and trajectories.
+    """
+    for field in ("query_id", "question", "answer", "error_message", "trace_uri"):
+        setattr(message, field, clean_text(getattr(message, field)))
+    for measurement in message.measurements:
+        measurement.name = clean_text(measurement.name)
+        measurement.unit = clean_text(measurement.unit)
+        measurement.subjects = [clean_text(subject) for subject in measurement.subjects]
+    for item in [*message.objects, *message.trajectories]:
+        item.id = clean_text(item.id)
+        item.label = clean_text(item.label)
     return message
 
 

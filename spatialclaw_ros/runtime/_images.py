@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from spatialclaw_ros.protocol.images import PNG_SIGNATURE, ImageFormatError, read_header
 
 
 class ImageError(TypeError):
@@ -71,10 +71,13 @@ def encode_png(pixels: np.ndarray) -> bytes:
 
 def png_size(png: bytes) -> tuple[int, int]:
     """Width and height in pixels read from a PNG header."""
-    if len(png) < 24 or png[:8] != PNG_SIGNATURE:
-        raise ImageError("not a PNG file")
-    width, height = struct.unpack(">II", png[16:24])
-    return width, height
+    try:
+        header = read_header(png)
+    except ImageFormatError as error:
+        raise ImageError(f"not a PNG file: {error}") from None
+    if header.format != "png":
+        raise ImageError(f"not a PNG file but {header.format}")
+    return header.width, header.height
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

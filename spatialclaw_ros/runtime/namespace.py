@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spatialclaw_ros.protocol.text import clean_value
 from spatialclaw_ros.runtime import _summary, answer, show
 from spatialclaw_ros.runtime.vlm import VLM
 
@@ -150,13 +151,10 @@ class _Session:
             {"name": name, "new": name in new, "summary": _summary.summarize(namespace[name])}
             for name in names
         ]
-        self._shell.display_pub.publish(
-            data={
-                STEP_MIME: {
-                    "variables": variables,
-                    "more_variables": len(new) + len(changed) - len(names),
-                    "answer": answer.take_pending(),
-                }
-            },
-            metadata={},
-        )
+        step = {
+            "variables": variables,
+            "more_variables": len(new) + len(changed) - len(names),
+            "answer": answer.take_pending(),
+        }
+        # The kernel's session cannot send a lone surrogate (a summary or an answer may hold one).
+        self._shell.display_pub.publish(data={STEP_MIME: clean_value(step)}, metadata={})

@@ -12,6 +12,7 @@ import base64
 import sys
 from typing import Any
 
+from spatialclaw_ros.protocol.images import ImageFormatError, check_image
 from spatialclaw_ros.runtime._images import ImageError, to_png
 
 METADATA_KEY = "spatialclaw"
@@ -49,13 +50,13 @@ def show(*images: Any, label: str = "") -> None:
         label: a caption shown with every image of this call (numbered when there are several).
 
     Raises:
-        ImageError: an argument cannot be turned into an image.
+        ImageError: an argument cannot be turned into an image, or its PNG is over the host's limits.
     """
     if _state.publish is None:
         raise RuntimeError("show() is not connected to a kernel display")
     if not isinstance(label, str):
         raise ImageError(f"label must be a string, got {type(label).__name__}")
-    encoded = [to_png(image, _state.max_side_px) for image in images]
+    encoded = [_png(image) for image in images]
     for k, (png, width, height) in enumerate(encoded):
         caption = f"{label} [{k + 1}/{len(encoded)}]" if len(encoded) > 1 else label
         if _state.shown_this_step >= _state.max_per_step:
@@ -69,3 +70,13 @@ def show(*images: Any, label: str = "") -> None:
             data={"image/png": base64.b64encode(png).decode("ascii"), "text/plain": f"<image {caption}>"},
             metadata={METADATA_KEY: {"label": caption, "width": width, "height": height}},
         )
+
+
+def _png(image: Any) -> tuple[bytes, int, int]:
+    """``to_png`` of the image, checked against the limits the host applies to what it decodes."""
+    png, width, height = to_png(image, _state.max_side_px)
+    try:
+        check_image(png)
+    except ImageFormatError as error:
+        raise ImageError(f"cannot show a {width}×{height} px image: {error}; downscale it") from None
+    return png, width, height

@@ -1,13 +1,15 @@
 """``tools.*`` in the kernel: segmentation, tracking, depth, reconstruction, served by the perception service.
 
-The models never run inside a kernel: every call is one HTTP request to the perception service that
-the node started (a Unix socket visible inside the sandbox, or a remote URL with a bearer token).
+The models never run inside a kernel: every call is one HTTP request to the perception service, through
+the relay the node serves on ``perception.sock`` in the kernel's services directory (the node adds the
+query's identity and any bearer token; the kernel never sees either).
 Requests and replies are ``.npz`` archives (numpy arrays plus one JSON ``__meta__`` member), never
 pickle. The service caches replies by content hash, so repeating a call on the same frame is cheap.
 
 Where the service is: :func:`configure`, else the environment variables
-``SPATIALCLAW_PERCEPTION_SOCKET`` (default ``/run/spatialclaw/perception.sock``) or
-``SPATIALCLAW_PERCEPTION_URL`` with ``SPATIALCLAW_PERCEPTION_TOKEN``.
+``SPATIALCLAW_PERCEPTION_SOCKET`` or ``SPATIALCLAW_PERCEPTION_URL`` with ``SPATIALCLAW_PERCEPTION_TOKEN``
+(outside a query's kernel), else the relay's socket in ``$SPATIALCLAW_SERVICES``, else
+``/run/spatialclaw/perception.sock``.
 
 Every failure is a :class:`PerceptionError` whose ``code`` is one of the answer's error names
 (``PERCEPTION_UNAVAILABLE``, ``TIMEOUT``, ``INVALID_QUERY``) or ``PERCEPTION_FAILED``.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,7 @@ from spatialclaw_ros.geometry import backproject, transform_points
 from spatialclaw_ros.protocol.perception import (
     DEFAULT_SOCKET,
     DEFAULT_TIMEOUT_S,
+    RELAY_SOCKET_NAME,
     SOCKET_ENV,
     TOKEN_ENV,
     URL_ENV,
@@ -41,6 +45,7 @@ from spatialclaw_ros.protocol.perception import (
     decode_message,
     encode_message,
 )
+from spatialclaw_ros.runtime.namespace import SERVICES_ENV
 
 __all__ = [
     "Depth",
@@ -226,10 +231,16 @@ def configure(
     global _client
     if socket_path is None and url is None:
         url = os.environ.get(URL_ENV) or None
-        socket_path = None if url else os.environ.get(SOCKET_ENV, DEFAULT_SOCKET)
+        socket_path = None if url else os.environ.get(SOCKET_ENV) or _relay_socket()
         token = token or os.environ.get(TOKEN_ENV) or None
     _client = PerceptionClient(socket_path=socket_path, url=url, token=token, timeout_s=timeout_s)
     return _client
+
+
+def _relay_socket() -> str:
+    """The node's relay in this kernel's services directory, else the service's default socket."""
+    services = os.environ.get(SERVICES_ENV)
+    return str(Path(services) / RELAY_SOCKET_NAME) if services else DEFAULT_SOCKET
 
 
 def _service() -> PerceptionClient:

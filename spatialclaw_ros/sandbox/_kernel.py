@@ -20,6 +20,7 @@ import psutil
 import zmq
 from jupyter_client.session import Session
 
+from spatialclaw_ros.sandbox._cgroup import KernelCgroup
 from spatialclaw_ros.sandbox._launch import (
     KernelDirs,
     KernelView,
@@ -45,6 +46,9 @@ _POLL_S = 0.05
 _IDLE_WAIT_S = 1.0
 _MAX_ABORT_RETRIES = 5
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: How long a sandbox launcher may take to reap its killed PID-namespace init and exit by itself.
+_LAUNCHER_EXIT_S = 5.0
+_CGROUP_EMPTY_S = 10.0
 _COUNTER = itertools.count()
 
 ViewFactory = Callable[[KernelDirs], KernelView]
@@ -57,6 +61,8 @@ class Kernel:
     ``/snapshot`` inside, read-only. ``scratch_dir`` is ``/scratch`` inside: the cell's only writable place,
     its HOME and cwd. ``services_dir`` is ``/run/spatialclaw`` inside, read-only; Unix sockets the host
     creates there for this kernel are connectable from inside once ``share_socket`` made them so.
+    ``cgroup`` (when given) is the kernel's own pids cgroup: it bounds the kernel's tasks, and the kernel
+    removes it when closed.
     """
 
     def __init__(
@@ -66,6 +72,7 @@ class Kernel:
         view_factory: ViewFactory,
         user: SandboxUser | None,
         launcher: str,
+        cgroup: KernelCgroup | None = None,
     ) -> None:
         """Start the kernel process, wait until it answers, run the preload. Raises ``SandboxError``."""
         self.settings = settings
@@ -77,6 +84,7 @@ class Kernel:
         self._dirs = dirs
         self._view_factory = view_factory
         self._user = user
+        self._cgroup = cgroup
         self._exec_lock = threading.Lock()
         self._close_lock = threading.Lock()
         self._interrupt_event = threading.Event()
@@ -101,6 +109,16 @@ class Kernel:
     def pid(self) -> int | None:
         """Host pid of the kernel's outermost process (bwrap, the fallback launcher, or the kernel itself)."""
         return self._proc.pid if self._proc is not None else None
+
+    @property
+    def cgroup_dir(self) -> Path | None:
+        """Host path of the kernel's pids cgroup (None where RLIMIT_NPROC bounds it instead)."""
+        return self._cgroup.path if self._cgroup is not None else None
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called."""
+        return self._closed
 
     def is_alive(self) -> bool:
         """True while the kernel process runs and the kernel was not closed."""
@@ -133,8 +151,11 @@ class Kernel:
         conn_file.chmod(0o600)
         if owner is not None:
             os.chown(conn_file, owner, -1)
-        argv = [*view.argv_prefix, entry_config(self.settings, self.sandboxed, view.scratch, view.conn)]
-        self._proc = spawn(argv, view.env, self._dirs.log, self._user if view.spawn_as_user else None)
+        config = entry_config(
+            self.settings, self.sandboxed, view.scratch, view.conn, cgroup_bounded=self._cgroup is not None
+        )
+        user = self._user if view.spawn_as_user else None
+        self._proc = spawn([*view.argv_prefix, config], view.env, self._dirs.log, user, self._cgroup)
         self._dead = False
         self._session = Session(key=key.encode(), signature_scheme="hmac-sha256", username="spatialclaw")
         self._context = zmq.Context()
@@ -254,23 +275,40 @@ class Kernel:
         return _CellRun.failure(self, "error", "Aborted", "the kernel aborted the cell repeatedly", start)
 
     def _kill_process(self) -> None:
-        """SIGKILL the kernel's whole process tree (the sandbox's PID namespace dies with its init)."""
+        """SIGKILL the kernel's whole process tree and reap it; nothing of it remains, zombies included.
+
+        Sandboxed, the launcher's child is the init of the sandbox's PID namespace: it is killed first, which
+        kills everything in the namespace; the launcher reaps it and exits, and we reap the launcher. Killing
+        the launcher first would orphan the init to the host's PID 1, which may never reap it.
+        """
         proc = self._proc
         if proc is None:
             return
         descendants: list[psutil.Process] = []
+        first: list[psutil.Process] = []
         if proc.poll() is None:
             with contextlib.suppress(psutil.Error):
-                descendants = psutil.Process(proc.pid).children(recursive=True)
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            for child in descendants:
-                with contextlib.suppress(psutil.Error):
-                    child.kill()
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+                outer = psutil.Process(proc.pid)
+                descendants = outer.children(recursive=True)
+                first = outer.children() if self.sandboxed else []
+            if first:
+                for child in first:
+                    with contextlib.suppress(psutil.Error):
+                        child.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=_LAUNCHER_EXIT_S)
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                for child in descendants:
+                    with contextlib.suppress(psutil.Error):
+                        child.kill()
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
+        if self._cgroup is not None:
+            self._cgroup.kill_members()
         _wait_dead(descendants, timeout_s=10.0)
         self._dead = True
 
@@ -304,6 +342,13 @@ class Kernel:
             with self._exec_lock:
                 self._close_sockets()
             self._dirs.remove()
+            if self._cgroup is not None and not self._cgroup.remove(_CGROUP_EMPTY_S):
+                _LOG.error(
+                    "kernel %s: its pids cgroup %s still holds %s",
+                    self._dirs.root.name,
+                    self._cgroup.path,
+                    self._cgroup.members(),
+                )
 
 
 class _CellRun:

@@ -1,8 +1,12 @@
-"""Entry point of a sandboxed kernel: applies its limits, then runs ipykernel (stdlib and ipykernel only).
+"""Entry point of a sandboxed kernel: applies its limits and seccomp filter, then runs ipykernel.
+
+Stdlib and ipykernel only, and ``_kernel_seccomp.py`` (staged beside it) with pyseccomp for the filter.
 
 This file is executed as a script by the kernel's own interpreter, inside the sandbox. Its single argument
 is a JSON object: ``connection_file`` (path inside the sandbox), ``rlimits`` (resource name -> [soft, hard],
-or null to leave the limits alone), ``cwd`` and ``make_dirs`` (directories to create before start).
+or null to leave the limits alone), ``seccomp`` (``required``: no start without the filter of
+``_kernel_seccomp.py``; ``optional``: without it, a warning; null: no filter), ``cwd`` and ``make_dirs``
+(directories to create before start).
 """
 
 import ctypes
@@ -25,6 +29,18 @@ def _die_with_parent() -> None:
 def _apply_rlimits(rlimits: dict) -> None:
     for name, (soft, hard) in rlimits.items():
         resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (soft, hard))
+
+
+def _apply_seccomp(mode: str) -> None:
+    """Install the seccomp filter; exit when it is ``required`` and cannot be, else warn in the log."""
+    try:
+        import _kernel_seccomp
+
+        _kernel_seccomp.install()
+    except (ImportError, OSError) as exc:
+        if mode == "required":
+            sys.exit(f"sandbox: refusing to start without the seccomp filter (require_seccomp): {exc!r}")
+        sys.stderr.write(f"sandbox: WARNING: running without the seccomp filter: {exc!r}\n")
 
 
 def _on_cpu_limit(signum: int, frame: object) -> None:
@@ -81,6 +97,8 @@ def main() -> None:
     if config.get("rlimits") is not None:
         _apply_rlimits(config["rlimits"])
         signal.signal(signal.SIGXCPU, _on_cpu_limit)
+    if config.get("seccomp") is not None:
+        _apply_seccomp(config["seccomp"])
     os.environ.pop("JPY_PARENT_PID", None)
     for path in config.get("make_dirs", ()):
         Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from spatialclaw_ros.sandbox._cgroup import KernelCgroup
 from spatialclaw_ros.sandbox._env import kernel_environ, scrub_environ
 from spatialclaw_ros.sandbox._settings import (
     CONN_MOUNT,
@@ -25,10 +26,15 @@ from spatialclaw_ros.sandbox._settings import (
     SandboxError,
     SandboxSettings,
 )
+from spatialclaw_ros.sandbox._tmpfs import TmpfsQuota, mount_tmpfs, unmount
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _KERNEL_PACKAGE_PARTS = ("__init__.py", "protocol", "runtime", "geometry")
 _ENTRY_SCRIPT = Path(__file__).resolve().with_name("_kernel_main.py")
+_SECCOMP_SCRIPT = Path(__file__).resolve().with_name("_kernel_seccomp.py")
+# Runs as the kernel's first process, already in its cgroup's parent's view: waits until the node has
+# moved it into the kernel's cgroup (one line on stdin), then becomes the launcher with stdin /dev/null.
+_CGROUP_GATE = 'read -r _ || exit 125; exec "$@" </dev/null'
 _MERGED_USR_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives", "fonts")
 _MAX_SOCKET_PATH = 100
@@ -51,8 +57,29 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class WritableQuotas:
+    """Bounds of a kernel's writable tmpfs mounts: scratch, and each of /tmp and /dev/shm."""
+
+    scratch: TmpfsQuota
+    tmp: TmpfsQuota
+
+    @classmethod
+    def of(cls, settings: SandboxSettings) -> WritableQuotas:
+        """The quotas ``settings`` ask for (``scratch_mb``, ``tmpfs_mb``, ``scratch_inodes``)."""
+        mib = 1024 * 1024
+        return cls(
+            scratch=TmpfsQuota(settings.scratch_mb * mib, settings.scratch_inodes),
+            tmp=TmpfsQuota(settings.tmpfs_mb * mib, settings.scratch_inodes),
+        )
+
+
+@dataclass(frozen=True)
 class KernelDirs:
-    """Host directories of one kernel (all under ``root``)."""
+    """Host directories of one kernel (all under ``root``).
+
+    ``tmp`` and ``shm`` (the sandbox's /tmp and /dev/shm) exist when the kernel's writable places are
+    quota-bound tmpfs mounts of the host (``mounts``, unmounted by ``remove``); else the sandbox makes them.
+    """
 
     root: Path
     scratch: Path
@@ -60,12 +87,21 @@ class KernelDirs:
     services: Path
     conn: Path
     log: Path
+    tmp: Path | None = None
+    shm: Path | None = None
+    mounts: tuple[Path, ...] = ()
 
     @classmethod
-    def create(cls, parent: Path, name: str, owner_uid: int | None) -> KernelDirs:
-        """Create the directories; ``owner_uid`` (when given) owns scratch and conn, the writable ones."""
+    def create(
+        cls, parent: Path, name: str, owner_uid: int | None, quotas: WritableQuotas | None = None
+    ) -> KernelDirs:
+        """Create the directories; ``owner_uid`` (when given) owns scratch and conn, the writable ones.
+
+        ``quotas`` (root only) mounts scratch, tmp and shm as tmpfs bounded by them. Raises OSError.
+        """
         root = parent / name
         root.mkdir(mode=0o711)
+        with_tmp = quotas is not None
         dirs = cls(
             root=root,
             scratch=root / "scratch",
@@ -73,6 +109,9 @@ class KernelDirs:
             services=root / "services",
             conn=root / "conn",
             log=root / "kernel.log",
+            tmp=root / "tmp" if with_tmp else None,
+            shm=root / "shm" if with_tmp else None,
+            mounts=(root / "scratch", root / "tmp", root / "shm") if with_tmp else (),
         )
         for path, mode in ((dirs.scratch, 0o700), (dirs.snapshot, 0o755), (dirs.services, 0o755)):
             path.mkdir()
@@ -80,7 +119,21 @@ class KernelDirs:
         dirs.reset_conn(owner_uid)
         if owner_uid is not None:
             os.chown(dirs.scratch, owner_uid, -1)
+        if quotas is not None:
+            try:
+                dirs._mount_quotas(quotas, owner_uid)
+            except OSError:
+                dirs.remove()
+                raise
         return dirs
+
+    def _mount_quotas(self, quotas: WritableQuotas, owner_uid: int | None) -> None:
+        uid = owner_uid if owner_uid is not None else os.getuid()
+        gid = pwd.getpwuid(uid).pw_gid if owner_uid is not None else os.getgid()
+        assert self.tmp is not None and self.shm is not None
+        for path, quota in ((self.scratch, quotas.scratch), (self.tmp, quotas.tmp), (self.shm, quotas.tmp)):
+            path.mkdir(mode=0o700, exist_ok=True)
+            mount_tmpfs(path, quota, uid, gid)
 
     def reset_conn(self, owner_uid: int | None) -> None:
         """Make ``conn`` a fresh, empty directory owned by the kernel (old sockets and files removed)."""
@@ -90,7 +143,10 @@ class KernelDirs:
             os.chown(self.conn, owner_uid, -1)
 
     def remove(self) -> None:
-        """Delete everything under ``root`` (whatever modes the kernel set on its files)."""
+        """Unmount the kernel's tmpfs mounts and delete everything under ``root`` (whatever modes it set)."""
+        for path in self.mounts:
+            if os.path.ismount(path):
+                unmount(path)
         remove_tree(self.root)
 
 
@@ -158,6 +214,7 @@ class Staging:
                 shutil.copy2(source, package / part)
         self.entry.mkdir()
         shutil.copy2(_ENTRY_SCRIPT, self.entry / "kernel_main.py")
+        shutil.copy2(_SECCOMP_SCRIPT, self.entry / _SECCOMP_SCRIPT.name)
         self.etc.mkdir()
         _make_world_readable(self.base)
         self.kernels = self.base / "kernels"
@@ -209,8 +266,9 @@ def mount_plan(
     """The sandbox's whole filesystem: read-only system and interpreter, private /tmp, the kernel's dirs.
 
     Nothing else of the host is visible: no /home, /root, /etc/shadow, /dev/shm, /run or the node's venv.
-    ``tmpfs_sized`` False (old bwrap without ``--size``) backs /tmp and /dev/shm with scratch subdirectories
-    instead of unbounded memory.
+    /tmp and /dev/shm are the host's quota-bound tmpfs mounts in ``dirs`` where it has them, else tmpfs
+    of the sandbox; ``tmpfs_sized`` False (old bwrap without ``--size``) backs them with scratch
+    subdirectories instead of unbounded memory.
     """
     plan = [Mount("ro-bind", "/usr", "/usr")]
     for name in _MERGED_USR_DIRS:
@@ -230,7 +288,9 @@ def mount_plan(
         Mount("dev", "/dev"),
     ]
     tmp_size = settings.tmpfs_mb * 1024 * 1024
-    if tmpfs_sized:
+    if dirs.tmp is not None and dirs.shm is not None:
+        plan += [Mount("bind", "/tmp", str(dirs.tmp)), Mount("bind", "/dev/shm", str(dirs.shm))]
+    elif tmpfs_sized:
         plan += [Mount("tmpfs", "/tmp", size_bytes=tmp_size), Mount("tmpfs", "/dev/shm", size_bytes=tmp_size)]
     else:
         for sub in ("tmp", "shm"):
@@ -316,21 +376,30 @@ def bwrap_features() -> frozenset[str]:
     return frozenset(flag for flag in ("--size", "--disable-userns", "--perms") if flag in text)
 
 
-def entry_config(settings: SandboxSettings, sandboxed: bool, scratch: str, conn: str) -> str:
-    """The JSON argument of the kernel entry script."""
+def entry_config(
+    settings: SandboxSettings, sandboxed: bool, scratch: str, conn: str, cgroup_bounded: bool
+) -> str:
+    """The JSON argument of the kernel entry script.
+
+    ``cgroup_bounded``: a pids cgroup bounds the kernel's tasks, so RLIMIT_NPROC (counted per user: on older
+    Linux shared by all kernels, where one fork bomb would starve its neighbours) is left as inherited.
+    """
     mib = 1024 * 1024
     rlimits = {
         "AS": [settings.memory_mb * mib, settings.memory_mb * mib],
         "CPU": [settings.cpu_s, settings.cpu_s + 5],
         "NOFILE": [settings.max_open_files, settings.max_open_files],
         "FSIZE": [settings.max_file_mb * mib, settings.max_file_mb * mib],
-        "NPROC": [settings.max_processes, settings.max_processes],
         "CORE": [0, 0],
     }
+    if not cgroup_bounded:
+        rlimits["NPROC"] = [settings.max_processes, settings.max_processes]
+    seccomp = ("required" if settings.require_seccomp else "optional") if sandboxed else None
     return json.dumps(
         {
             "connection_file": f"{conn}/kernel.json",
             "rlimits": rlimits if sandboxed else None,
+            "seccomp": seccomp,
             "cwd": scratch,
             "make_dirs": [f"{scratch}/.ipython", f"{scratch}/.config/matplotlib", f"{scratch}/.cache"],
         }
@@ -425,10 +494,18 @@ def check_socket_path(conn_dir: Path) -> None:
         raise SandboxError(f"sandbox work_dir path too long for Unix sockets: {conn_dir}")
 
 
-def spawn(argv: list[str], env: dict[str, str], log_path: Path, user: SandboxUser | None) -> subprocess.Popen:
+def spawn(
+    argv: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    user: SandboxUser | None,
+    cgroup: KernelCgroup | None = None,
+) -> subprocess.Popen:
     """Start ``argv`` from the long-lived spawner thread (so that parent-death signals fire only with us).
 
     ``user`` (when it asks to switch) drops the child to that uid/gid with no supplementary groups.
+    ``cgroup``: the child is moved into it before it runs ``argv`` (it waits at ``_CGROUP_GATE`` until the
+    node has done so), so that every process it ever starts is bounded there.
     """
 
     def _start() -> subprocess.Popen:
@@ -436,11 +513,12 @@ def spawn(argv: list[str], env: dict[str, str], log_path: Path, user: SandboxUse
             kwargs: dict = {}
             if user is not None and user.switch:
                 kwargs = {"user": user.uid, "group": user.gid, "extra_groups": []}
+            command = argv if cgroup is None else ["/bin/sh", "-c", _CGROUP_GATE, "sandbox-gate", *argv]
             return subprocess.Popen(
-                argv,
+                command,
                 env=env,
                 cwd="/",
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if cgroup is None else subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -450,6 +528,22 @@ def spawn(argv: list[str], env: dict[str, str], log_path: Path, user: SandboxUse
             )
 
     try:
-        return _SPAWNER.submit(_start).result()
+        proc = _SPAWNER.submit(_start).result()
     except OSError as exc:
         raise SandboxError(f"cannot start {argv[0]}: {exc}") from exc
+    if cgroup is not None:
+        _open_gate(proc, cgroup)
+    return proc
+
+
+def _open_gate(proc: subprocess.Popen, cgroup: KernelCgroup) -> None:
+    """Move the waiting child into ``cgroup``, then let it go on; kill it when it cannot be placed."""
+    assert proc.stdin is not None
+    try:
+        cgroup.place(proc.pid)
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+    except OSError as exc:
+        proc.kill()
+        proc.wait()
+        raise SandboxError(f"cannot put the kernel into its pids cgroup {cgroup.path}: {exc}") from exc

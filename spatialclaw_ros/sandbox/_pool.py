@@ -8,22 +8,25 @@ import logging
 import math
 import threading
 import time
-import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from spatialclaw_ros.sandbox._cgroup import KernelCgroup, PoolCgroup
 from spatialclaw_ros.sandbox._kernel import Kernel, new_kernel_name
 from spatialclaw_ros.sandbox._launch import (
     KernelDirs,
     KernelView,
     SandboxUser,
     Staging,
+    WritableQuotas,
     bwrap_view,
     off_view,
     sandbox_user,
 )
 from spatialclaw_ros.sandbox._probe import probe_launcher
 from spatialclaw_ros.sandbox._pylauncher import python_view
-from spatialclaw_ros.sandbox._settings import SandboxError, SandboxSettings
+from spatialclaw_ros.sandbox._settings import KERNEL_OWN_TASKS, SandboxError, SandboxSettings
+from spatialclaw_ros.sandbox._tmpfs import can_mount
 
 _LOG = logging.getLogger(__name__)
 _OFF_WARNING = (
@@ -36,6 +39,21 @@ _MAX_BACKOFF_S = 10.0
 #: first model request; bench/query_overhead.py on 2 cores: 11 ms alone, 20-30 ms beside a booting
 #: kernel). Nobody waits meanwhile.
 REFILL_SETTLE_S = 0.25
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Which mechanisms bound this pool's kernels, in words (for health reports and diagnostics).
+
+    ``process_limit``: a pids cgroup per kernel, or RLIMIT_NPROC (per user: on Linux before user-namespace
+    accounting, shared by all kernels of the sandbox user). ``scratch_quota``: tmpfs mounts with size and
+    inode limits, or none. ``seccomp``: required, optional or off.
+    """
+
+    launcher: str
+    process_limit: str
+    scratch_quota: str
+    seccomp: str
 
 
 class KernelPool:
@@ -64,8 +82,11 @@ class KernelPool:
         self._last_error: str | None = None
         self._staging: Staging | None = None
         self._user: SandboxUser | None = None
+        self._cgroup: PoolCgroup | None = None
+        self._quotas: WritableQuotas | None = None
+        self._isolation: Isolation | None = None
         self._thread: threading.Thread | None = None
-        self._every_kernel: weakref.WeakSet[Kernel] = weakref.WeakSet()
+        self._every_kernel: set[Kernel] = set()
 
     def start(self) -> None:
         """Choose and check the launcher, then fill the pool in the background. Raises ``SandboxError``."""
@@ -84,6 +105,7 @@ class KernelPool:
                 self._user = sandbox_user(self.settings)
                 self._staging.write_identity(self._user)
                 self.launcher = self._choose_launcher()
+                self._isolation = self._set_up_limits()
         except BaseException:
             self.close()
             raise
@@ -101,6 +123,43 @@ class KernelPool:
                 return name
             reasons.append(f"{name}: {reason}")
         raise SandboxError("no sandbox works here (strict mode fails closed): " + "; ".join(reasons))
+
+    def _set_up_limits(self) -> Isolation:
+        """Make the pool's pids cgroup and check that tmpfs quotas work; log what falls back, once."""
+        assert self._staging is not None and self.launcher is not None
+        self._cgroup, why_no_cgroup = PoolCgroup.create(self._staging.base.name)
+        if self._cgroup is not None:
+            process_limit = self._cgroup.describe()
+        else:
+            process_limit = "RLIMIT_NPROC (per user)"
+            _LOG.warning(
+                "sandbox: no writable pids cgroup (%s); kernels fall back to RLIMIT_NPROC, which Linux "
+                "before per-user-namespace accounting shares between all kernels: a fork bomb in one can "
+                "starve the others",
+                why_no_cgroup,
+            )
+        trial = self._staging.base / "mount-trial"
+        trial.mkdir(mode=0o700)
+        why_no_mount = can_mount(trial)
+        trial.rmdir()
+        if why_no_mount is None:
+            self._quotas = WritableQuotas.of(self.settings)
+            scratch_quota = (
+                f"tmpfs per kernel: scratch {self.settings.scratch_mb} MiB, /tmp and /dev/shm "
+                f"{self.settings.tmpfs_mb} MiB each, {self.settings.scratch_inodes} inodes each"
+            )
+        else:
+            scratch_quota = "none: scratch is a host directory without size or inode limit"
+            _LOG.warning("sandbox: scratch has no size or inode quota (%s)", why_no_mount)
+        seccomp = "required" if self.settings.require_seccomp else "optional"
+        return Isolation(self.launcher, process_limit, scratch_quota, seccomp)
+
+    @property
+    def isolation(self) -> Isolation | None:
+        """Which mechanisms bound the kernels (None before ``start()``; off mode: no limits at all)."""
+        if self.launcher == "off":
+            return Isolation("off", "none", "none", "off")
+        return self._isolation
 
     def _view_factory(self, name: str) -> Callable[[KernelDirs], KernelView]:
         """How launcher ``name`` (``off``, ``bwrap`` or ``python``) lays out a kernel's view."""
@@ -135,13 +194,29 @@ class KernelPool:
         if not self._started or self._staging is None or self.launcher is None:
             raise SandboxError("pool not started")
         owner = self._user.uid if self._user is not None and self._user.switch else None
-        dirs = KernelDirs.create(self._staging.kernels, new_kernel_name(), owner)
+        name = new_kernel_name()
         try:
-            kernel = Kernel(self.settings, dirs, self._view_factory(self.launcher), self._user, self.launcher)
+            dirs = KernelDirs.create(self._staging.kernels, name, owner, self._quotas)
+        except OSError as exc:
+            raise SandboxError(f"cannot create the kernel's directories: {exc}") from exc
+        cgroup: KernelCgroup | None = None
+        try:
+            if self._cgroup is not None:
+                try:
+                    cgroup = self._cgroup.kernel(name, self.settings.max_processes + KERNEL_OWN_TASKS)
+                except OSError as exc:
+                    raise SandboxError(f"cannot create the kernel's pids cgroup: {exc}") from exc
+            kernel = Kernel(
+                self.settings, dirs, self._view_factory(self.launcher), self._user, self.launcher, cgroup
+            )
         except BaseException:
             dirs.remove()
+            if cgroup is not None:
+                cgroup.remove(timeout_s=1.0)
             raise
-        self._every_kernel.add(kernel)
+        with self._cond:
+            self._every_kernel = {known for known in self._every_kernel if not known.closed}
+            self._every_kernel.add(kernel)
         return kernel
 
     def acquire(self, timeout_s: float = 30.0) -> Kernel:
@@ -227,8 +302,12 @@ class KernelPool:
             self._cond.notify_all()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=self.settings.start_timeout_s + 5)
-        for kernel in list(self._every_kernel):
+        with self._cond:
+            every_kernel = list(self._every_kernel)
+        for kernel in every_kernel:
             kernel.close()
+        if self._cgroup is not None and not self._cgroup.remove():
+            _LOG.error("sandbox: the pool's pids cgroup %s could not be removed", self._cgroup.path)
         if self._staging is not None:
             with contextlib.suppress(OSError):
                 self._staging.remove()

@@ -16,6 +16,12 @@ names = {name for _, name in socket.if_nameindex()}
 assert names <= {"lo"}, f"network interfaces visible: {names}"
 sys.stdout.write("sandbox-ok")
 """
+_SECCOMP_CHECK = """
+try:
+    import pyseccomp
+except ImportError as exc:
+    raise SystemExit(f"pyseccomp is missing in the kernel environment (require_seccomp): {exc}")
+"""
 
 
 def probe_launcher(
@@ -30,7 +36,8 @@ def probe_launcher(
     dirs = KernelDirs.create(staging.kernels, f"probe-{name}", owner)
     try:
         view = view_factory(dirs)
-        argv = [*view.argv_prefix[:-1], "-I", "-c", _PROBE_CODE]
+        code = (_SECCOMP_CHECK if settings.require_seccomp else "") + _PROBE_CODE
+        argv = [*view.argv_prefix[:-1], "-I", "-c", code]
         proc = spawn(argv, view.env, dirs.log, user if view.spawn_as_user else None)
         try:
             proc.wait(timeout=settings.start_timeout_s)

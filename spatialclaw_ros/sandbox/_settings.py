@@ -89,6 +89,11 @@ _RESERVED_ENV = frozenset(
 )
 DEFAULT_KERNEL_PYTHON = "/opt/spatialclaw/kernel-env/bin/python"
 DEFAULT_SANDBOX_USER = "spatialclaw-sandbox"
+#: Tasks (processes and threads) a kernel needs besides its cells' (launcher, PID-namespace init and
+#: ipykernel's threads, ~15 idle): added to ``max_processes`` in the kernel's pids cgroup.
+KERNEL_OWN_TASKS = 32
+#: Inodes a kernel's scratch needs at start (its IPython and matplotlib directories) with room to work.
+MIN_SCRATCH_INODES = 256
 
 
 class SandboxError(RuntimeError):
@@ -122,14 +127,22 @@ class SandboxSettings:
     fails closed (``SandboxError``) when neither works. ``mode="off"`` runs a plain local ipykernel with the
     node's own interpreter and privileges: for debugging only; every acquired kernel logs a warning.
 
-    Limits: ``max_processes`` is RLIMIT_NPROC, which Linux counts per user: it bounds the processes and
-    threads of ALL kernels of ``sandbox_user`` together (a fork bomb stops there), so it must leave room
-    for every kernel that may run at once (an idle ipykernel holds about ten threads). ``memory_mb`` is the
-    kernel's address-space limit (MiB), ``cpu_s`` its CPU-time soft limit in
-    seconds (hard limit 5 s higher, so the kernel sees SIGXCPU first), ``max_file_mb`` the largest file it may
-    write (MiB), ``tmpfs_mb`` the size of its private /tmp and /dev/shm (MiB each). ``output_max_chars``
-    caps stdout and stderr of one cell each (head and tail kept), ``display_max_bytes`` all displays of one
-    cell together. ``compute_threads`` bounds the BLAS/OpenMP/OpenCV thread pools inside the kernel.
+    Limits: ``max_processes`` bounds the processes and threads of ONE kernel's cells: a pids cgroup per
+    kernel (``pids.max`` = ``max_processes`` plus ``KERNEL_OWN_TASKS`` for the launcher and ipykernel's own
+    threads) where the machine has a writable pids cgroup hierarchy; elsewhere RLIMIT_NPROC, which older
+    Linux counts per user, so that all kernels of ``sandbox_user`` share it (``KernelPool.isolation`` says
+    which one holds). ``memory_mb`` is the kernel's address-space limit (MiB), ``cpu_s`` its CPU-time soft
+    limit in seconds (hard limit 5 s higher, so the kernel sees SIGXCPU first), ``max_file_mb`` the largest
+    file it may write (MiB), ``tmpfs_mb`` the size of its private /tmp and /dev/shm (MiB each).
+    ``scratch_mb`` (MiB) and ``scratch_inodes`` (files and directories) bound its /scratch; ``scratch_inodes``
+    bounds /tmp and /dev/shm too. Both hold where the node may mount (root): each is then a tmpfs of its own,
+    memory-backed and counted against the machine's RAM, not against ``memory_mb``. ``require_seccomp``
+    (default True) makes a sandboxed kernel refuse to start without its seccomp filter (pyseccomp in the
+    kernel environment): memfd_create, userfaultfd, keyrings, ptrace, perf, bpf, io_uring, mounts and new
+    namespaces fail with EPERM inside; False lets it start unfiltered, with a warning in its log.
+    ``output_max_chars`` caps stdout and stderr of one cell each (head and tail kept), ``display_max_bytes``
+    all displays of one cell together. ``compute_threads`` bounds the BLAS/OpenMP/OpenCV thread pools
+    inside the kernel.
 
     ``kernel_python`` is the interpreter of the kernel's own environment (scripts/setup_sandbox.sh creates
     it; it must be world-readable, without ROS); ``sandbox_user`` the unprivileged user kernels run as when
@@ -155,6 +168,9 @@ class SandboxSettings:
     launcher: Literal["auto", "bwrap", "python"] = "auto"
     work_dir: Path | None = None
     tmpfs_mb: int = 256
+    scratch_mb: int = 1024
+    scratch_inodes: int = 16_384
+    require_seccomp: bool = True
     compute_threads: int = 2
     start_timeout_s: float = 60.0
     interrupt_grace_s: float = 3.0
@@ -174,6 +190,8 @@ class SandboxSettings:
             "output_max_chars": self.output_max_chars,
             "display_max_bytes": self.display_max_bytes,
             "tmpfs_mb": self.tmpfs_mb,
+            "scratch_mb": self.scratch_mb,
+            "scratch_inodes": self.scratch_inodes,
             "compute_threads": self.compute_threads,
             "start_timeout_s": self.start_timeout_s,
             "interrupt_grace_s": self.interrupt_grace_s,
@@ -183,6 +201,10 @@ class SandboxSettings:
                 raise ValueError(f"SandboxSettings.{name} must be positive, got {value!r}")
         if self.max_open_files < 64:
             raise ValueError("SandboxSettings.max_open_files must be at least 64 (ipykernel needs ~40)")
+        if self.scratch_inodes < MIN_SCRATCH_INODES:
+            raise ValueError(
+                f"SandboxSettings.scratch_inodes must be at least {MIN_SCRATCH_INODES} (start-up files)"
+            )
         if self.memory_mb < 512:
             raise ValueError("SandboxSettings.memory_mb must be at least 512 (the preload needs ~400)")
         for name, _value in self.environment:

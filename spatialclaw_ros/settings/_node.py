@@ -37,6 +37,16 @@ def _http_url(url: str) -> str | None:
     return None if url.startswith(("http://", "https://")) else "must be an http(s) URL"
 
 
+def _perception_url(url: str) -> str | None:
+    if not url or url.startswith(("http://", "https://")) or url.startswith("unix:///"):
+        return None
+    return "must be empty, unix:///absolute/path.sock or an http(s):// URL"
+
+
+def _env_name(name: str) -> str | None:
+    return None if not name or name.replace("_", "").isalnum() else "must be an environment variable name"
+
+
 def _transform(values: tuple[float, ...]) -> str | None:
     if len(values) in (0, 7):
         return None
@@ -123,7 +133,9 @@ class TraceSection:
     )
     max_mb: float = knob(
         500.0,
-        "Total size of the trace directory; the oldest traces are deleted beyond it.",
+        "Total size of the trace directory; the oldest finished traces are deleted beyond it, never a "
+        "running one nor the 4 newest. One query's trace (log, images, report) takes at most an eighth "
+        "of it: past that, its output is cut and a 'truncated' event says so.",
         unit="MiB",
         range=(1.0, 1_000_000.0),
     )
@@ -197,7 +209,21 @@ class PerceptionSection:
     url: str = knob(
         "",
         "Perception service: empty: start the local service process; unix:///path.sock: a service already "
-        "running on this machine (kernels have no network: only a Unix socket reaches them).",
+        "running on this machine; http(s)://host:port: a remote one (the plain service with --tcp, or the "
+        "Ray Serve app). Kernels never reach it themselves: each query's kernel talks to the node's relay, "
+        "which adds the query's identity and the token.",
+        check=_perception_url,
+    )
+    token_env: str = knob(
+        "SPATIALCLAW_PERCEPTION_TOKEN",
+        "Name of the environment variable holding the bearer token of a remote perception service (read "
+        "by the node at configure, sent by its relay, never seen by kernels); unset: no token.",
+        check=_env_name,
+    )
+    service_user: str = knob(
+        "spatialclaw-perception",
+        "Unprivileged user the local perception service runs as when the node runs as root (created by "
+        "scripts/setup_sandbox.sh); empty: the node's own user.",
     )
     segmenter: str = knob(
         "sam3",

@@ -16,6 +16,8 @@ from spatialclaw_ros.perception import (
     PerceptionServiceProcess,
     PerceptionSettings,
 )
+from spatialclaw_ros.protocol._unix_http import UnixHTTPConnection
+from spatialclaw_ros.protocol.perception import KEY_HEADER, content_key
 from spatialclaw_ros.runtime import tools
 
 LABELS = PerceptionSettings(
@@ -67,9 +69,14 @@ def test_segment_through_the_kernel_tools(service):
 
 def test_repeated_call_is_served_from_cache(service):
     tools.segment(frame(), "table")
-    before = service.health()["cache"]["hits"]
-    tools.segment(frame(), "table")
-    assert service.health()["cache"]["hits"] == before + 1
+    key = content_key("segment", {"prompt": "table"}, {"image": frame().image, "labels": frame().labels})
+    connection = UnixHTTPConnection(service.socket_path, 10.0)
+    try:
+        connection.request("POST", "/v1/segment", body=b"", headers={KEY_HEADER: key})
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+    assert "cache" not in service.health()
 
 
 def test_track_keeps_instance_ids(service):

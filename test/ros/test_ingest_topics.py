@@ -45,7 +45,9 @@ NEVER_DELIVERED = sorted(t for t in ALL_TOPICS if "/depth/" in t or t == "/inges
 def ingest():
     with support.ingest_node(
         # front: depth auto (the default) subscribes to the depth topics; broken: "false" never does.
-        CONFIG["namespace"], ["front", "broken"], {"broken.depth": "false", RELIABLE: "reliable"}
+        CONFIG["namespace"],
+        ["front", "broken"],
+        {"broken.depth": "false", RELIABLE: "reliable"},
     ) as harness:
         yield harness
 

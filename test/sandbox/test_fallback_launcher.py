@@ -74,3 +74,19 @@ print(sorted(p for p in os.listdir('/proc') if p.isdigit()))
     result = fallback_kernel.execute(code)
     assert secret not in result.stdout
     assert result.stdout.splitlines()[1] == "['1', '2']"
+
+
+def test_fallback_kernel_has_the_same_limits(fallback_kernel, pool):
+    code = """
+import os
+try:
+    os.memfd_create('x')
+except PermissionError:
+    print('memfd refused')
+print(os.statvfs('/scratch').f_files, os.statvfs('/tmp').f_files)
+"""
+    lines = fallback_kernel.execute(code).stdout.splitlines()
+    assert lines[0] == "memfd refused"
+    if not pool.isolation.scratch_quota.startswith("none"):
+        assert lines[1].split() == [str(pool.settings.scratch_inodes)] * 2
+    assert (fallback_kernel.cgroup_dir is None) == (pool.isolation.process_limit.startswith("RLIMIT"))

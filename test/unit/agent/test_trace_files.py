@@ -26,7 +26,7 @@ def test_prune_removes_oldest_first_and_keeps_the_current(tmp_path):
         directory.mkdir()
         (directory / "events.jsonl").write_bytes(b"x" * 1000)
         os.utime(directory, (time.time() - 100 + k, time.time() - 100 + k))
-    removed = prune_traces(tmp_path, 2500, keep=tmp_path / "t0")
+    removed = prune_traces(tmp_path, 2500, keep=tmp_path / "t0", keep_recent=0)
     assert removed == [tmp_path / "t1"] and (tmp_path / "t0").exists() and (tmp_path / "t2").exists()
 
 

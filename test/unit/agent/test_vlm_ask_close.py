@@ -1,10 +1,15 @@
 """AskServer.close() ends the connections a kernel still holds (Python >= 3.12.1 waits for them)."""
 
 import asyncio
+import base64
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
+import numpy as np
+
 from spatialclaw_ros.agent._vlm_service import CLOSE_WAIT_S, AskServer
+from spatialclaw_ros.runtime._images import encode_png
 
 PROMPTLY_S = CLOSE_WAIT_S / 4
 
@@ -26,7 +31,7 @@ async def _never_asked(question, images):
 
 
 async def test_close_ends_a_connection_a_kernel_holds_open_promptly(tmp_path):
-    server = AskServer(tmp_path, _never_asked)
+    server = AskServer(tmp_path, _never_asked, max_side_px=1024, jpeg_quality=85)
     await server.start()
     async with _held(server, b"POST /ask HTTP/1.1\r\n") as reader:
         await asyncio.sleep(0.1)  # the server accepts the connection
@@ -43,9 +48,10 @@ async def test_close_ends_a_connection_with_a_request_in_flight_promptly(tmp_pat
         await answer.wait()
         return "late"
 
-    server = AskServer(tmp_path, handler)
+    server = AskServer(tmp_path, handler, max_side_px=1024, jpeg_quality=85)
     await server.start()
-    body = b'{"question": "q", "images_png": []}'
+    png = base64.b64encode(encode_png(np.zeros((2, 2), np.uint8))).decode("ascii")
+    body = json.dumps({"question": "q", "images_png": [png]}).encode("ascii")
     request = b"POST /ask HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
     async with _held(server, request) as reader:
         await asyncio.wait_for(asked.wait(), 5.0)

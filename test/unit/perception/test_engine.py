@@ -16,7 +16,7 @@ def engine(tmp_path):
 
 
 def run(engine, operation, meta, arrays):
-    return decode_message(engine.run(operation, encode_message(meta, arrays)))
+    return decode_message(engine.run(operation, encode_message(meta, arrays)).body)
 
 
 def test_health_reports_missing_weights_without_raising(engine, tmp_path):

@@ -25,7 +25,7 @@ def engine():
 
 
 def run(engine, operation, meta, arrays):
-    return decode_message(engine.run(operation, encode_message(meta, arrays)))
+    return decode_message(engine.run(operation, encode_message(meta, arrays)).body)
 
 
 def test_segment_uses_the_frame_label_map(engine):
@@ -86,6 +86,6 @@ def test_track_needs_one_label_map_entry_per_frame(engine):
 def test_replies_are_cached_by_content_key(engine):
     arrays = {"image": IMAGE, "labels": labels(2)}
     meta = {"prompt": "chair", "label_map": {"14": "chair"}}
-    first = engine.run("segment", encode_message(meta, arrays))
-    assert engine.cached(content_key("segment", meta, arrays)) == first
-    assert engine.health()["cache"]["entries"] == 1
+    first = engine.run("segment", encode_message(meta, arrays), "query-a")
+    assert engine.probe("query-a", content_key("segment", meta, arrays)) == first.body
+    assert engine.cache.stats()["entries"] == 1

@@ -57,3 +57,18 @@ def test_show_publishes_labelled_displays_within_the_step_budget(capsys):
     assert [meta["spatialclaw"]["label"] for _, meta in published] == ["mask [1/3]", "mask [2/3]"]
     assert base64.b64decode(published[0][0]["image/png"]).startswith(b"\x89PNG")
     assert "dropped 'mask [3/3]'" in capsys.readouterr().err
+
+
+def test_show_refuses_an_image_over_the_host_limits_with_a_clear_error():
+    published = []
+    show_module.configure(lambda data, metadata: published.append(data), 4, 2048)
+    noise = np.random.default_rng(3).integers(0, 256, (2048, 2048, 3), dtype=np.uint8)  # a 12 MiB PNG
+    with pytest.raises(ImageError, match=r"cannot show a 2048×2048 px image: an image of \d+ bytes is over"):
+        show_module.show(noise)
+    assert published == []
+
+
+def test_png_size_refuses_other_formats():
+    _, jpeg = cv2.imencode(".jpg", np.zeros((4, 4), np.uint8))
+    with pytest.raises(ImageError, match="not a PNG file but jpeg"):
+        png_size(jpeg.tobytes())

@@ -39,3 +39,8 @@ def test_environment_refuses_secrets_ros_and_sandbox_variables(name):
 def test_environment_accepts_a_plain_setting():
     settings = SandboxSettings(environment=(("SPATIALCLAW_PERCEPTION_SOCKET", "/run/perception/p.sock"),))
     assert dict(settings.environment)["SPATIALCLAW_PERCEPTION_SOCKET"] == "/run/perception/p.sock"
+
+
+def test_too_few_scratch_inodes_are_rejected():
+    with pytest.raises(ValueError, match="scratch_inodes"):
+        SandboxSettings(scratch_inodes=10)
