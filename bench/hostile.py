@@ -15,6 +15,7 @@ just before it. After each attack one more victim query must answer (``benign_af
 Attacks (each a real cell, written as a hostile model would write it):
 - ``perception_zip_bomb``: .npz requests whose 700-byte deflated member inflates to 286 MiB, in a loop
 - ``perception_deep_json``: requests whose JSON meta nests 200 000 levels deep, in a loop
+- ``perception_max_body``: requests as large as the service accepts (90 MiB of image), in a loop
 - ``perception_queue_flood``: 16 threads keep large segment requests (2000×2000) queued, then the
   query ends with them in flight (its work must be dropped)
 - ``vlm_png_bomb``: vlm.ask with a 9000×9000 PNG (a few hundred KiB) in a loop

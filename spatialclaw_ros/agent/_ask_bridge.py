@@ -43,7 +43,9 @@ class AskBridge:
         """Serve ``vlm.ask`` on a socket in the kernel's services directory; None (logged) when it cannot."""
         query = self._query
         llm = query.llm
-        server = AskServer(executor.services_dir, self.answer, llm.max_image_side_px, llm.jpeg_quality)
+        server = AskServer(
+            executor.services_dir, self.answer, llm.max_image_side_px, llm.jpeg_quality, admit=self.admit
+        )
         try:
             with query.stages.measure("ask_server"):
                 await server.start()
@@ -55,13 +57,16 @@ class AskBridge:
             return None
         return server
 
-    async def answer(self, question: str, images: list[EncodedImage]) -> str:
-        """The model's answer to ``question`` about the images. Raises ``AskError`` with an HTTP status."""
-        query = self._query
-        max_calls = query.settings.vlm_ask_max_calls
+    def admit(self) -> None:
+        """Count one call, before its body is read; ``AskError`` (429) once the budget is spent."""
+        max_calls = self._query.settings.vlm_ask_max_calls
         if self.calls >= max_calls:
             raise AskError(f"vlm.ask budget of {max_calls} calls per query is spent", 429)
         self.calls += 1
+
+    async def answer(self, question: str, images: list[EncodedImage]) -> str:
+        """The model's answer to ``question`` about the images. Raises ``AskError`` with an HTTP status."""
+        query = self._query
         turns = [Turn("system", "system", _prompts.render("vlm_ask")), Turn("user", "task", question, images)]
         estimate = sum(turn.tokens() for turn in turns)
         started = time.monotonic()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from spatialclaw_ros.agent._bootstrap import Bootstrap
 from spatialclaw_ros.agent._conversation import Turn
 from spatialclaw_ros.agent._executor import Executor, execute
-from spatialclaw_ros.agent._images import EncodedImage, ImageDecodeError, encode_bytes
+from spatialclaw_ros.agent._images import WORKERS, EncodedImage, ImageDecodeError, WorkerError, encode_bytes
 from spatialclaw_ros.agent._observe import CellReport, error_summary, observation_text, read_cell
 from spatialclaw_ros.agent._query import Query
 from spatialclaw_ros.agent._types import CancelToken, ErrorCode
@@ -61,7 +61,7 @@ class CellRunner:
             if result.error is not None and result.error.ename == PerceptionError.__name__:
                 error_code = PerceptionError.code_in(result.error.evalue)
                 query.perception_unavailable |= error_code == ErrorCode.PERCEPTION_UNAVAILABLE
-            cell = self._with_shown_images(result, report)
+            cell = await self._with_shown_images(result, report)
         query.trace.event(
             "cell_result",
             step=query.budget.steps,
@@ -109,8 +109,11 @@ class CellRunner:
         )
         return Turn("user", "observation", text, list(cell.images))
 
-    def _with_shown_images(self, result: CellResult, report: CellReport) -> RanCell:
-        """Encode the cell's ``show()`` images once, within the per-step and per-query budgets."""
+    async def _with_shown_images(self, result: CellResult, report: CellReport) -> RanCell:
+        """Encode the cell's ``show()`` images once, within the per-step and per-query budgets.
+
+        Decoding runs in the image workers (their own memory bound), never on this event loop.
+        """
         settings, llm = self._query.settings, self._query.llm
         images: list[EncodedImage] = []
         notes: list[str] = []
@@ -121,9 +124,11 @@ class CellRunner:
                 dropped += 1
                 continue
             try:
-                images.append(encode_bytes(data, label, llm.max_image_side_px, llm.jpeg_quality))
-            except ImageDecodeError as error:
-                notes.append(f"An image could not be decoded: {error}")
+                images.append(
+                    await WORKERS.run(encode_bytes, data, label, llm.max_image_side_px, llm.jpeg_quality)
+                )
+            except (ImageDecodeError, WorkerError, MemoryError) as error:
+                notes.append(f"An image could not be decoded: {error or type(error).__name__}")
                 continue
             self.images_shown += 1
             self._query.last_shown_jpeg = images[-1].jpeg

@@ -282,3 +282,7 @@ def _mapped_bytes() -> int:
     match = re.search(r"^VmSize:\s+(\d+) kB", status, re.MULTILINE)
     assert match is not None, "Linux reports VmSize in /proc/self/status"
     return int(match.group(1)) * 1024
+
+
+#: The workers this process shares (vlm.ask requests and ``show()`` images); they start on first use.
+WORKERS = ImageWorkers()

@@ -8,10 +8,12 @@ and drops the work of ended queries) and the service's bearer token.
 
 Only ``GET /health`` and ``POST /v1/<operation>`` pass. The request head is bounded
 (:data:`MAX_HEAD_BYTES`); a POST needs a ``Content-Length`` within the service's limit and its body is
-streamed through in :data:`CHUNK_BYTES` chunks, never held whole; at most :data:`MAX_CONNECTIONS`
-requests of one kernel are in flight (more are refused at once, before their bodies are read). So a
-kernel holding connections costs the node a few chunks, not its bodies. Every refusal is the service's
-JSON error shape ``{"code", "message"}``, which the kernel's client raises as ``PerceptionError``.
+streamed through in :data:`CHUNK_BYTES` chunks, never held whole. One call of a query is forwarded at a
+time (the service computes one call at a time anyway, and serves queries round-robin), the others wait
+here unread; at most :data:`MAX_CONNECTIONS` of one kernel may wait (more are refused at once). So a
+kernel holding connections costs the node a few chunks and the service one body, not all of them.
+Every refusal is the service's JSON error shape ``{"code", "message"}``, which the kernel's client
+raises as ``PerceptionError``.
 
 When the query ends, :meth:`PerceptionRelay.close` cuts the kernel's connections and tells the service
 to drop whatever the query still has queued or running (``DELETE /v1/queries/<id>``).
@@ -25,6 +27,7 @@ import json
 import logging
 import re
 import secrets
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +39,7 @@ from spatialclaw_ros.protocol.perception import CONTENT_TYPE, KEY_HEADER, QUERY_
 LOG = logging.getLogger("spatialclaw_ros.agent")
 MAX_HEAD_BYTES = 16 * 1024
 CHUNK_BYTES = 1024 * 1024
-MAX_CONNECTIONS = 4
+MAX_CONNECTIONS = 16
 CONNECT_TIMEOUT_S = 10.0
 END_TIMEOUT_S = 2.0
 CLOSE_WAIT_S = 2.0
@@ -61,7 +64,7 @@ class PerceptionUpstream:
     socket_path: str | None = None
     url: str | None = None
     token: str | None = field(default=None, repr=False)
-    max_request_bytes: int = 256 * 1024 * 1024
+    max_request_bytes: int = 96 * 1024 * 1024
     call_timeout_s: float = 180.0
 
     def __post_init__(self) -> None:
@@ -77,8 +80,16 @@ class PerceptionUpstream:
         return "http://localhost" if self.url is None else self.url.rstrip("/")
 
     def session(self) -> aiohttp.ClientSession:
-        """A client session reaching the service (call inside a running event loop)."""
-        connector = aiohttp.UnixConnector(path=self.socket_path) if self.socket_path is not None else None
+        """A client session reaching the service (call inside a running event loop).
+
+        https: the certificate is checked against the system's trust store, read now (``SSL_CERT_FILE``
+        and ``SSL_CERT_DIR`` name another, as for every Python TLS client).
+        """
+        connector: aiohttp.BaseConnector | None = None
+        if self.socket_path is not None:
+            connector = aiohttp.UnixConnector(path=self.socket_path)
+        elif self.url is not None and self.url.startswith("https://"):
+            connector = aiohttp.TCPConnector(ssl=ssl.create_default_context())
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=self.call_timeout_s
         )
@@ -104,6 +115,7 @@ class PerceptionRelay:
         self._session: aiohttp.ClientSession | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._forwarding = asyncio.Lock()
 
     async def start(self) -> None:
         """Create the socket (replacing a stale one). Raises ``OSError`` when it cannot."""
@@ -189,12 +201,15 @@ class PerceptionRelay:
             forwarded["Content-Length"] = str(length)
         assert self._session is not None
         try:
-            async with self._session.request(
-                method,
-                self._upstream.base_url + target,
-                data=_body(reader, length) if length else None,
-                headers=forwarded,
-            ) as response:
+            async with (
+                self._forwarding if method == "POST" else contextlib.nullcontext(),
+                self._session.request(
+                    method,
+                    self._upstream.base_url + target,
+                    data=_body(reader, length) if length else None,
+                    headers=forwarded,
+                ) as response,
+            ):
                 await _relay_reply(response, writer)
         except asyncio.TimeoutError:
             await _reply_error(writer, 504, "TIMEOUT", "the perception service did not reply in time")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from spatialclaw_ros.agent._images import (
+    WORKERS,
     EncodedImage,
     ImageDecodeError,
     ImageWorkers,
@@ -60,8 +61,8 @@ _MAX_IMAGE_BASE64_CHARS = 4 * -(-MAX_IMAGE_BYTES // 3)
 # kernel should see.
 AskHandler = Callable[[str, list[EncodedImage]], Awaitable[str]]
 
-# The workers every AskServer of this process shares; their processes start with the first server.
-WORKERS = ImageWorkers()
+# Called before a request's body is read (under the kernel's lock); raises AskError to refuse it.
+Admission = Callable[[], None]
 
 
 class AskError(RuntimeError):
@@ -87,10 +88,15 @@ class AskServer:
         max_side_px: int,
         jpeg_quality: int,
         workers: ImageWorkers = WORKERS,
+        admit: Admission = lambda: None,
     ) -> None:
-        """Remember where to listen and who answers; :meth:`start` opens the socket."""
+        """Remember where to listen and who answers; :meth:`start` opens the socket.
+
+        ``admit`` may refuse a request (its call budget spent) before its body is read or decoded.
+        """
         self.path = services_dir / SOCKET_NAME
         self._handler = handler
+        self._admit = admit
         self._image_args = (max_side_px, jpeg_quality)
         self._workers = workers
         self._server: asyncio.AbstractServer | None = None
@@ -149,6 +155,7 @@ class AskServer:
     async def _answer(self, reader: asyncio.StreamReader) -> str:
         length = await _read_head(reader)
         async with self._lock:
+            self._admit()
             question, images = await self._read_request(reader, length)
             return await self._handler(question, images)
 

@@ -52,6 +52,7 @@ def perception_settings(settings: NodeSettings) -> PerceptionSettings:
         sam3_model=perception.sam3_model,
         da3_depth_model=perception.da3_depth_model,
         da3_reconstruct_model=perception.da3_reconstruct_model,
+        max_request_mb=perception.max_request_mb,
     )
 
 

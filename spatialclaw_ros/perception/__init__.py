@@ -15,7 +15,7 @@ Heavy imports (torch, transformers, fastapi, ray) happen only where a backend or
 from typing import Any
 
 from spatialclaw_ros.perception._engine import PerceptionEngine
-from spatialclaw_ros.perception._process import PerceptionServiceProcess
+from spatialclaw_ros.perception._process import PerceptionServiceProcess, service_environ
 from spatialclaw_ros.perception._settings import PerceptionSettings
 from spatialclaw_ros.perception._types import (
     DepthEstimator,
@@ -62,4 +62,5 @@ __all__ = [
     "View",
     "build_app",
     "build_ray_app",
+    "service_environ",
 ]

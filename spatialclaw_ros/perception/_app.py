@@ -69,19 +69,20 @@ def one_line(error: BaseException) -> str:
     return text.splitlines()[0][:MAX_MESSAGE_CHARS] if text else type(error).__name__
 
 
-async def read_limited(request: Request, max_bytes: int) -> bytes:
-    """The request body, refused with TOO_LARGE (as PerceptionError) once it passes ``max_bytes``."""
+async def read_limited(request: Request, max_bytes: int) -> bytearray:
+    """The request body, refused with TOO_LARGE (as PerceptionError) once it passes ``max_bytes``.
+
+    A bytearray: the request's arrays are decoded as views of it, so the service holds it once.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise PerceptionError("TOO_LARGE", f"request of {int(declared)} bytes exceeds {max_bytes} bytes")
-    chunks: list[bytes] = []
-    size = 0
+    body = bytearray()
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
+        if len(body) + len(chunk) > max_bytes:
             raise PerceptionError("TOO_LARGE", f"request exceeds {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        body += chunk
+    return body
 
 
 def authorised(request: Request, token: str | None) -> bool:
@@ -116,7 +117,7 @@ class RequestPath:
         """The backends' states (no cache figures: they would tell one query of another's calls)."""
         return self.engine.health()
 
-    async def compute(self, operation: str, body: bytes, identity: str) -> Reply:
+    async def compute(self, operation: str, body: bytes | bytearray, identity: str) -> Reply:
         """Queue one call for ``identity`` on the scheduler and wait for its reply (PerceptionError)."""
         future = self.scheduler.submit(identity, lambda job: self.engine.run(operation, body, identity, job))
         return await asyncio.wrap_future(future)

@@ -133,7 +133,7 @@ class PerceptionEngine:
         self.sent.forget(identity)
 
     def run(
-        self, operation: str, body: bytes, identity: str = HOST_IDENTITY, job: Job | None = None
+        self, operation: str, body: bytes | bytearray, identity: str = HOST_IDENTITY, job: Job | None = None
     ) -> Reply:
         """Serve one encoded request of ``identity``; PerceptionError with the code the caller should see.
 

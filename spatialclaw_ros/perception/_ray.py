@@ -86,7 +86,7 @@ def build_ray_app(
                 return error_response("UNAUTHORIZED", refused)
             return await self._path.end(query_id, request)
 
-        async def _compute(self, operation: str, body: bytes, identity: str) -> Reply:
+        async def _compute(self, operation: str, body: bytes | bytearray, identity: str) -> Reply:
             reply, code, message = await self._batched(operation, body, identity)
             if reply is None:
                 raise PerceptionError(code, message)

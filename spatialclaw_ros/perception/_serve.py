@@ -3,8 +3,9 @@
 Serves on a Unix socket (``--socket``, the default deployment) or on TCP (``--tcp HOST:PORT``, or
 ``--host``/``--port``, for a fleet's remote service); a TCP service on a non-loopback address requires a
 bearer token, read from the environment variable ``SPATIALCLAW_PERCEPTION_TOKEN`` (never from the
-command line). The Hugging Face hub is put offline: weights are only ever read from disk. The HTTP
-parser is h11 whatever else is installed: it bounds a request head to 16 KiB.
+command line); with ``--ssl-certfile`` and ``--ssl-keyfile`` it serves https. The Hugging Face hub is
+put offline: weights are only ever read from disk. The HTTP parser is h11 whatever else is installed:
+it bounds a request head to 16 KiB.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     where.add_argument("--port", type=int, help="TCP port to serve on (with --host)")
     parser.add_argument("--host", default="127.0.0.1", help="TCP address (default 127.0.0.1)")
     parser.add_argument("--settings", default="{}", help="PerceptionSettings as JSON")
+    parser.add_argument("--ssl-certfile", help="TLS certificate (PEM): serve https on TCP")
+    parser.add_argument("--ssl-keyfile", help="TLS private key (PEM) of --ssl-certfile")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     if args.tcp is not None:
@@ -57,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     from spatialclaw_ros.perception._settings import PerceptionSettings
 
     token = os.environ.get(TOKEN_ENV) or None
+    if (args.ssl_certfile is None) != (args.ssl_keyfile is None):
+        parser.error("--ssl-certfile and --ssl-keyfile go together")
     if args.port is not None and not token and not _is_loopback(args.host):
         parser.error(f"serving on {args.host} needs a bearer token in {TOKEN_ENV}")
     app = build_app(PerceptionEngine(PerceptionSettings.from_json(args.settings)), token=token)
@@ -69,6 +74,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     else:
         config = uvicorn.Config(
-            app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, http="h11"
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            access_log=False,
+            http="h11",
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
         )
     uvicorn.Server(config).run()

@@ -40,7 +40,7 @@ class PerceptionSettings:
         track_min_iou: mask IoU that links a detection to a track in the previous frame.
         cache_entries: most replies kept in the LRU cache.
         cache_mb: most megabytes of replies kept in the cache.
-        max_request_mb: largest request body accepted.
+        max_request_mb: largest request body accepted, MiB (a request is held once while it is served).
         call_timeout_s: longest one call may wait and compute before the caller gets TIMEOUT.
         max_queued_per_query: most calls one query may have waiting behind the running one (its
             next call is refused with BUSY); queries are served round-robin.
@@ -64,7 +64,7 @@ class PerceptionSettings:
     track_min_iou: float = 0.3
     cache_entries: int = 256
     cache_mb: int = 512
-    max_request_mb: int = 256
+    max_request_mb: int = 96
     call_timeout_s: float = 120.0
     max_queued_per_query: int = 4
 

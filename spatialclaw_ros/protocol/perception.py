@@ -61,6 +61,7 @@ MAX_META_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 _MAX_DIRECTORY_BYTES = MAX_MEMBERS * 512  # a central directory entry: 46 bytes, a short name, no extras
 _END_RECORD = struct.Struct("<4s4H2LH")  # zip's end of central directory, without a comment
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # a member's local header, before its name and extra field
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _NUMERIC_KINDS = "biufc"  # bool, signed, unsigned, float, complex
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -141,7 +142,9 @@ class MessageTooLargeError(MessageError):
     code = "TOO_LARGE"
 
 
-def decode_message(data: bytes, max_bytes: int | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def decode_message(
+    data: bytes | bytearray, max_bytes: int | None = None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Inverse of :func:`encode_message`, bounded before anything is allocated; never unpickles.
 
     Checked from the zip directory and each ``.npy`` header before any array is read: at most
@@ -150,6 +153,9 @@ def decode_message(data: bytes, max_bytes: int | None = None) -> tuple[dict[str,
     at most ``max_bytes`` bytes of arrays in all (None: no bound but the archive's own size), and a
     ``__meta__`` JSON object of at most :data:`MAX_META_BYTES` bytes nested at most
     :data:`MAX_JSON_DEPTH` deep.
+
+    A ``bytearray`` is decoded in place: the arrays are writable views of it (the service holds a
+    request once, not twice); ``bytes`` are copied into arrays of their own.
 
     Raises:
         MessageTooLargeError: a limit is passed (a ValueError, code ``TOO_LARGE``).
@@ -171,7 +177,8 @@ def decode_message(data: bytes, max_bytes: int | None = None) -> tuple[dict[str,
                 total += stored
                 if max_bytes is not None and total > max_bytes:
                     raise MessageTooLargeError(f"the archive's arrays exceed {max_bytes} bytes")
-                arrays[name] = _read_array(member, shape, fortran_order, dtype, stored)
+                start = _data_start(data, info) + member.tell()
+                arrays[name] = _read_array(data, start, shape, fortran_order, dtype, stored)
     raw_meta = arrays.pop(META_KEY, None)
     if raw_meta is None:
         raise MessageError(f"npz message without {META_KEY}")
@@ -254,13 +261,29 @@ def _array_header(member: Any, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], 
     return shape, fortran_order, dtype, stored
 
 
+def _data_start(data: bytes | bytearray, info: zipfile.ZipInfo) -> int:
+    """Where a stored member's data begins in the archive: after its local header, name and extra field."""
+    offset = info.header_offset
+    if data[offset : offset + 4] != b"PK\x03\x04" or offset + _LOCAL_HEADER.size > len(data):
+        raise MessageError(f"member {info.filename!r} has no local header")
+    name_bytes, extra_bytes = _LOCAL_HEADER.unpack_from(data, offset)[-2:]
+    return offset + _LOCAL_HEADER.size + name_bytes + extra_bytes
+
+
 def _read_array(
-    member: Any, shape: tuple[int, ...], fortran_order: bool, dtype: np.dtype, stored: int
+    data: bytes | bytearray,
+    start: int,
+    shape: tuple[int, ...],
+    fortran_order: bool,
+    dtype: np.dtype,
+    stored: int,
 ) -> np.ndarray:
-    data = member.read(stored)
-    if len(data) != stored:
-        raise MessageError(f"member data truncated: {len(data)} of {stored} bytes")
-    flat = np.frombuffer(data, dtype=dtype).copy()
+    """The array whose ``stored`` bytes begin at ``start``: a view of a bytearray, a copy of bytes."""
+    if start + stored > len(data):
+        raise MessageError(f"member data truncated: {len(data) - start} of {stored} bytes")
+    flat = np.frombuffer(data, dtype=dtype, count=stored // dtype.itemsize, offset=start)
+    if not isinstance(data, bytearray):
+        flat = flat.copy()
     return flat.reshape(shape[::-1]).transpose() if fortran_order else flat.reshape(shape)
 
 
@@ -308,7 +331,7 @@ class PerceptionClient:
         reconnect_s: float = RECONNECT_S,
         query_id: str | None = None,
     ) -> None:
-        """Talk to the service at ``socket_path`` or ``url`` (``http://host:port``), not both.
+        """Talk to the service at ``socket_path`` or ``url`` (``http(s)://host:port``), not both.
 
         ``timeout_s`` is the longest wait for the service's reply (TIMEOUT after it); ``reconnect_s``
         is how long a call waits for a service that refuses connections (restarting) before it raises
@@ -325,10 +348,11 @@ class PerceptionClient:
         self._query_id = query_id
         if url is not None:
             parsed = urllib.parse.urlsplit(url)
-            if parsed.scheme != "http" or not parsed.hostname:
-                raise ValueError(f"url must be http://host:port, got {url!r}")
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"url must be http(s)://host:port, got {url!r}")
+            self._https = parsed.scheme == "https"
             self._host = parsed.hostname
-            self._port = parsed.port or 80
+            self._port = parsed.port or (443 if self._https else 80)
             self._prefix = parsed.path.rstrip("/")
 
     def __repr__(self) -> str:
@@ -424,6 +448,8 @@ class PerceptionClient:
     def _connection(self, timeout_s: float) -> http.client.HTTPConnection:
         if self.socket_path is not None:
             return UnixHTTPConnection(self.socket_path, timeout_s)
+        if self._https:
+            return http.client.HTTPSConnection(self._host, self._port, timeout=timeout_s)
         return http.client.HTTPConnection(self._host, self._port, timeout=timeout_s)
 
     def _path(self, path: str) -> str:

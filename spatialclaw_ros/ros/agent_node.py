@@ -537,6 +537,7 @@ class SpatialAgentNode(LifecycleNode):
             lifecycle_state=self._lifecycle_state,
             topic_ages={name: session.ingest.topic_ages([name]) for name in settings.cameras},
             depth_required=session.ingest.depth_required,
+            isolation=session.pool.isolation if session.pool is not None else None,
         )
         stamp = self.get_clock().now().to_msg()
         session.outputs["diagnostics"].publish(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 from spatialclaw_ros.frames import CameraStats
+from spatialclaw_ros.sandbox import Isolation
 
 OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
 
@@ -42,6 +43,7 @@ class NodeHealth:
     lifecycle_state: str = "active"
     topic_ages: Mapping[str, Sequence[tuple[str, float | None]]] = field(default_factory=dict)
     depth_required: tuple[str, ...] = ()
+    isolation: Isolation | None = None
 
 
 def diagnostic_array(health: NodeHealth, node_name: str, hardware_id: str, stamp) -> DiagnosticArray:
@@ -173,12 +175,21 @@ def _kernels_status(node_name: str, health: NodeHealth) -> DiagnosticStatus:
             level=ERROR, name=f"{node_name}: kernels", message=f"sandbox unavailable: {health.sandbox_error}"
         )
     level = OK if health.warm_kernels > 0 or health.pool_size == 0 else WARN
-    return DiagnosticStatus(
-        level=level,
-        name=f"{node_name}: kernels",
-        message=f"{health.warm_kernels} of {health.pool_size} warm",
-        values=_values(warm=health.warm_kernels, pool_size=health.pool_size),
-    )
+    message = f"{health.warm_kernels} of {health.pool_size} warm"
+    values = _values(warm=health.warm_kernels, pool_size=health.pool_size)
+    isolation = health.isolation
+    if isolation is not None:
+        weaknesses = isolation.weaknesses()
+        if weaknesses:
+            level = WARN
+            message += f"; weaker isolation: {', '.join(weaknesses)}"
+        values += _values(
+            launcher=isolation.launcher,
+            process_limit=isolation.process_limit,
+            scratch_quota=isolation.scratch_quota,
+            seccomp=isolation.seccomp,
+        )
+    return DiagnosticStatus(level=level, name=f"{node_name}: kernels", message=message, values=values)
 
 
 def _queries_status(node_name: str, health: NodeHealth) -> DiagnosticStatus:

@@ -17,7 +17,13 @@ from spatialclaw_ros.ros.launch_spec import NodeSpec, ProcessSpec
 def launch_actions(nodes: Iterable[NodeSpec], processes: Iterable[ProcessSpec] = ()) -> list:
     """``ExecuteProcess`` per process (started first), then ``launch_ros`` ``Node`` per node."""
     actions: list = [
-        ExecuteProcess(cmd=list(spec.command), name=spec.name, respawn=spec.respawn, output="screen")
+        ExecuteProcess(
+            cmd=list(spec.command),
+            name=spec.name,
+            respawn=spec.respawn,
+            output="screen",
+            env=dict(spec.env) if spec.env is not None else None,
+        )
         for spec in processes
     ]
     actions += [

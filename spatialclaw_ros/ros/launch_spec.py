@@ -6,10 +6,13 @@ decision (names, parameter files, remappings, argument parsing) is made here.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from spatialclaw_ros.perception import service_environ
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,6 +43,7 @@ class ProcessSpec:
     name: str
     command: tuple[str, ...]
     respawn: bool = False
+    env: Mapping[str, str] | None = None  # the whole environment; None: the launcher's own
 
 
 def parse_flag(text: str, name: str) -> bool:
@@ -119,6 +123,8 @@ def agent_nodes(
                     perception_settings,
                 ),
                 respawn=True,
+                # No secret of the launching shell (the LLM key) reaches the service.
+                env=service_environ(os.environ, {}),
             )
         )
         launched["perception.url"] = f"unix://{perception_socket}"

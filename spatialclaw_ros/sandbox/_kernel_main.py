@@ -80,12 +80,28 @@ def _keep_cell_lines(cleanup_transforms: list) -> None:
     ]
 
 
+def _pack_any_text(message: object) -> bytes:
+    """Jupyter's JSON packer, falling back to ASCII escapes for text UTF-8 cannot carry.
+
+    A lone surrogate (U+D800 to U+DFFF alone, as ``print(chr(0xD800))`` writes) makes the default
+    packer raise, and the kernel then loses that output or the cell's display; escaped, it reaches the
+    host, which replaces it with U+FFFD.
+    """
+    from jupyter_client.session import json_default, json_packer
+
+    try:
+        return json_packer(message)
+    except UnicodeEncodeError:
+        return json.dumps(message, default=json_default, ensure_ascii=True, allow_nan=False).encode("ascii")
+
+
 def _serve() -> None:
-    """Run ipykernel with the command line in ``sys.argv``, cell lines kept as sent."""
+    """Run ipykernel with the command line in ``sys.argv``, cell lines kept as sent, any text packable."""
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
     app.initialize()
+    app.session.pack = _pack_any_text
     _keep_cell_lines(app.shell.input_transformers_cleanup)
     app.start()
 

@@ -55,6 +55,19 @@ class Isolation:
     scratch_quota: str
     seccomp: str
 
+    def weaknesses(self) -> list[str]:
+        """What is weaker than the full sandbox, in words; empty when every mechanism holds."""
+        weak = []
+        if self.launcher == "off":
+            return ["no sandbox (kernel.sandbox off)"]
+        if self.process_limit.startswith("RLIMIT"):
+            weak.append("process limit shared per user (no pids cgroup)")
+        if self.scratch_quota.startswith("none"):
+            weak.append("no scratch quota")
+        if self.seccomp != "required":
+            weak.append(f"seccomp {self.seccomp}")
+        return weak
+
 
 class KernelPool:
     """``size`` warm kernels with the scientific stack and the runtime imported, refilled in the background.

@@ -220,6 +220,14 @@ class PerceptionSection:
         "by the node at configure, sent by its relay, never seen by kernels); unset: no token.",
         check=_env_name,
     )
+    max_request_mb: int = knob(
+        96,
+        "Largest request a kernel may send the perception service (it holds one request per query at a "
+        "time: this bounds what a hostile cell can make it hold). 16 frames of 640x480 RGB + depth take "
+        "about 34 MiB, 16 of 1280x720 about 98 MiB.",
+        unit="MiB",
+        range=(1, 4096),
+    )
     service_user: str = knob(
         "spatialclaw-perception",
         "Unprivileged user the local perception service runs as when the node runs as root (created by "

@@ -12,12 +12,8 @@ from support.scripted_vlm import ScriptedVLM
 
 pytestmark = pytest.mark.sandbox
 
-# What a hostile cell can do: its kernel's session then sends lone surrogates as JSON escapes (valid
-# ASCII JSON), which arrive on the host as lone surrogates in the output and the displays.
-ESCAPING_SESSION = """
-import json
-from jupyter_client.jsonutil import json_default
-get_ipython().kernel.session.pack = lambda obj: json.dumps(obj, default=json_default).encode()
+# The kernel sends text UTF-8 cannot carry as JSON escapes; it reaches the host as lone surrogates.
+SURROGATE_OUTPUT = """
 print("x\\ud800y")
 display({"text/plain": "d\\udfffe"}, raw=True)
 """
@@ -29,7 +25,7 @@ def fenced(code: str) -> str:
 
 def test_lone_surrogates_in_output_displays_and_answer(kernel, make_agent, tmp_path):
     replies = [
-        {"content": fenced(ESCAPING_SESSION)},
+        {"content": fenced(SURROGATE_OUTPUT)},
         {"expect": ["x\ufffdy", "d\ufffde"], "content": fenced('ReturnAnswer("a\\ud800b")')},
     ]
     with ScriptedVLM(replies) as server:

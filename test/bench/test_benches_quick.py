@@ -28,6 +28,7 @@ BENCHES = [
     pytest.param("ingest", marks=_ROS),
     pytest.param("kernel", marks=_SANDBOX),
     pytest.param("query_overhead", marks=_SANDBOX),
+    pytest.param("hostile", marks=_SANDBOX),
     pytest.param("perception", marks=pytest.mark.slow),
     pytest.param("sim_render", marks=pytest.mark.slow),
 ]

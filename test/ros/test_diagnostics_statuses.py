@@ -10,6 +10,7 @@ from diagnostic_msgs.msg import DiagnosticStatus
 
 from spatialclaw_ros.frames import CameraStats
 from spatialclaw_ros.ros.diagnostics import NodeHealth, Reachability, diagnostic_array
+from spatialclaw_ros.sandbox import Isolation
 
 pytestmark = pytest.mark.ros
 
@@ -78,3 +79,15 @@ def test_required_depth_is_warned_about_while_missing():
     assert fine.level == DiagnosticStatus.OK
     auto = statuses(cameras={"front": no_depth})[f"{NODE}: camera front"]
     assert auto.level == DiagnosticStatus.OK, "depth auto: no depth is no problem"
+
+
+def test_kernels_report_their_isolation_and_warn_when_it_is_weaker():
+    full = Isolation("bwrap", "pids cgroup v1", "tmpfs per kernel", "required")
+    kernels = statuses(isolation=full)[f"{NODE}: kernels"]
+    values = {value.key: value.value for value in kernels.values}
+    assert kernels.level == DiagnosticStatus.OK
+    assert values["process_limit"] == "pids cgroup v1" and values["seccomp"] == "required"
+    weak = Isolation("python", "RLIMIT_NPROC (per user)", "none: scratch is a host directory", "required")
+    kernels = statuses(isolation=weak)[f"{NODE}: kernels"]
+    assert kernels.level == DiagnosticStatus.WARN
+    assert "process limit shared per user" in kernels.message and "no scratch quota" in kernels.message

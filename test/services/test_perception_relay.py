@@ -7,14 +7,18 @@ real socket, real HTTP; the last test runs a real sandboxed kernel through the a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,6 +83,45 @@ def tcp_service(tmp_path_factory) -> Iterator[str]:
     try:
         client.health()
         yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def tls_service(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The plain service serving https on 127.0.0.1 with a self-signed certificate; its URL and the cert."""
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (directory / "service.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spatialclaw_ros.perception", "--tcp", f"127.0.0.1:{port}",
+         "--ssl-certfile", str(cert), "--ssl-keyfile", str(key), "--settings", LABELS.to_json()],
+        env={**os.environ, TOKEN_ENV: TOKEN}, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"https://127.0.0.1:{port}"
+    context = ssl.create_default_context(cafile=str(cert))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2, context=context):
+                    break
+            except urllib.error.HTTPError:
+                break  # it answers (401 without the token)
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "https service down"
+                time.sleep(0.2)
+        yield url, cert
     finally:
         process.terminate()
         process.wait(10)
@@ -152,9 +195,12 @@ def test_held_connections_are_bounded_and_cost_no_bodies(service, tmp_path):
         held = []
         for _ in range(MAX_CONNECTIONS):
             connection = socket.socket(socket.AF_UNIX)
+            connection.settimeout(0.5)
             connection.connect(str(served.path))
-            head = b"POST /v1/segment HTTP/1.1\r\nContent-Length: 200000000\r\n\r\n"
-            connection.sendall(head + b"x" * 4_000_000)
+            with contextlib.suppress(TimeoutError):  # only the call being forwarded is read
+                connection.sendall(b"POST /v1/segment HTTP/1.1\r\nContent-Length: 50000000\r\n\r\n")
+                for _ in range(4):
+                    connection.sendall(bytes(1 << 20))
             held.append(connection)
         deadline = time.monotonic() + 10
         while len(served._handlers) < MAX_CONNECTIONS and time.monotonic() < deadline:
@@ -163,6 +209,7 @@ def test_held_connections_are_bounded_and_cost_no_bodies(service, tmp_path):
         growth_mib = (node.memory_info().rss - before) / 2**20
         for connection in held:
             connection.close()
+        assert PerceptionClient(socket_path=str(served.path)).health()["status"] == "ok"
     assert status == 429 and "at once" in reply["message"]
     assert growth_mib < 50
 
@@ -175,6 +222,21 @@ def test_remote_service_gets_the_token_from_the_relay_only(tcp_service, tmp_path
         tools.configure(socket_path=str(served.path))
         result = tools.segment(labelled_frame(), "table")
     assert result.labels == ("table",)
+
+
+def test_an_https_service_is_reached_with_its_certificate_checked(tls_service, tmp_path, monkeypatch):
+    url, cert = tls_service
+    with relay(tmp_path, PerceptionUpstream(url=url, token=TOKEN)) as served:
+        tools.configure(socket_path=str(served.path))
+        with pytest.raises(PerceptionError) as untrusted:
+            tools.segment(labelled_frame(), "table")
+    assert untrusted.value.code == "PERCEPTION_UNAVAILABLE"
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with relay(tmp_path, PerceptionUpstream(url=url, token=TOKEN)) as served:
+        tools.configure(socket_path=str(served.path))
+        result = tools.segment(labelled_frame(), "table")
+    assert result.labels == ("table",)
+    assert PerceptionClient(url=url, token=TOKEN, timeout_s=5.0).health()["status"] == "ok"
 
 
 def test_a_wrong_token_is_a_typed_refusal_in_the_kernel(tcp_service, tmp_path):

@@ -39,7 +39,8 @@ def test_malformed_remap_is_refused(text):
         parse_remaps(text)
 
 
-def test_separate_perception_service_and_vllm_are_started_and_wired():
+def test_separate_perception_service_and_vllm_are_started_and_wired(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-launching-shell")
     (spec,), processes = agent_nodes(
         namespace="spatialclaw",
         params_file=Path("/opt/share/agent.yaml"),
@@ -58,6 +59,7 @@ def test_separate_perception_service_and_vllm_are_started_and_wired():
         '{"segmenter": "labels"}',
     )
     assert perception.respawn
+    assert "OPENAI_API_KEY" not in perception.env and "PATH" in perception.env
     assert vllm.command[:3] == ("vllm", "serve", "Qwen/Qwen3-VL-8B-Instruct") and "8100" in vllm.command
     assert spec.parameters[2] == {
         "perception.url": "unix:///run/spatialclaw/p.sock",

@@ -101,3 +101,18 @@ def test_fortran_ordered_arrays_round_trip():
 def test_an_archive_comment_or_trailing_bytes_are_refused():
     with pytest.raises(MessageError, match="end record"):
         decode_message(encode_message({}, {}) + b"junk")
+
+
+def test_a_bytearray_is_decoded_in_place_and_bytes_are_copied():
+    image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    depth = np.asfortranarray(np.linspace(0.5, 4.0, 20, dtype=np.float32).reshape(4, 5))
+    body = bytearray(encode_message({"prompt": "cup"}, {"image": image, "depth": depth}))
+    meta, arrays = decode_message(body)
+    assert meta == {"prompt": "cup"}
+    np.testing.assert_array_equal(arrays["image"], image)
+    np.testing.assert_array_equal(arrays["depth"], depth)
+    assert np.shares_memory(arrays["image"], np.frombuffer(body, np.uint8))
+    assert arrays["image"].flags.writeable
+    _, copied = decode_message(bytes(body))
+    assert not np.shares_memory(copied["image"], np.frombuffer(body, np.uint8))
+    assert copied["image"].flags.writeable
