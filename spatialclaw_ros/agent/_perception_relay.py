@@ -176,6 +176,10 @@ class PerceptionRelay:
             await self._relay(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the kernel went away; nothing to answer
+        except asyncio.CancelledError:
+            # close() cut this connection: end as a finished task (asyncio's connection callback on
+            # Python 3.11 logs a cancelled handler as an error).
+            pass
         finally:
             self._handlers.discard(task)
             self._writers.discard(writer)

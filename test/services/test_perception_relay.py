@@ -187,7 +187,7 @@ def test_the_relay_passes_only_bounded_health_and_operation_calls(service, tmp_p
         assert PerceptionClient(socket_path=str(served.path)).health()["status"] == "ok"
 
 
-def test_held_connections_are_bounded_and_cost_no_bodies(service, tmp_path):
+def test_held_connections_are_bounded_and_cost_no_bodies(service, tmp_path, caplog):
     upstream = PerceptionUpstream(socket_path=service.socket_path, max_request_bytes=512 * 1024 * 1024)
     node = psutil.Process()
     with relay(tmp_path, upstream) as served:
@@ -212,6 +212,7 @@ def test_held_connections_are_bounded_and_cost_no_bodies(service, tmp_path):
         assert PerceptionClient(socket_path=str(served.path)).health()["status"] == "ok"
     assert status == 429 and "at once" in reply["message"]
     assert growth_mib < 50
+    assert not [record for record in caplog.records if record.name == "asyncio"]  # cut cleanly at close
 
 
 def test_remote_service_gets_the_token_from_the_relay_only(tcp_service, tmp_path):
