@@ -33,6 +33,7 @@ from spatialclaw_ros.agent._images import (
     WorkerError,
     encode_bytes,
 )
+from spatialclaw_ros.protocol.errors import release_frames
 from spatialclaw_ros.protocol.images import (
     MAX_IMAGE_BYTES,
     ImageFormatError,
@@ -143,11 +144,14 @@ class AskServer:
                 status, reply = 200, {"answer": await self._answer(reader)}
             except AskError as error:
                 status, reply = error.status, {"error": str(error)}
+                release_frames(error)  # the request's body goes now, not at the next collection
             except (asyncio.IncompleteReadError, ConnectionError) as error:
                 status, reply = 400, {"error": f"bad request: {error}"}
+                release_frames(error)
             except Exception as error:  # a host bug: logged, and the cell still gets an answer
                 LOG.exception("vlm.ask failed")
                 status, reply = 500, {"error": f"the host failed to answer: {type(error).__name__}: {error}"}
+                release_frames(error)
             await _respond(writer, status, reply)
         finally:
             self._connections.discard(writer)

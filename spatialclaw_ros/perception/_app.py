@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException
 
 from spatialclaw_ros.perception._engine import PerceptionEngine, Reply
 from spatialclaw_ros.perception._scheduler import HOST_IDENTITY, FairScheduler
+from spatialclaw_ros.protocol.errors import release_frames
 from spatialclaw_ros.protocol.perception import CONTENT_TYPE, KEY_HEADER, QUERY_HEADER, PerceptionError
 
 LOG = logging.getLogger("spatialclaw_ros.perception")
@@ -72,17 +73,29 @@ def one_line(error: BaseException) -> str:
 async def read_limited(request: Request, max_bytes: int) -> bytearray:
     """The request body, refused with TOO_LARGE (as PerceptionError) once it passes ``max_bytes``.
 
-    A bytearray: the request's arrays are decoded as views of it, so the service holds it once.
+    A bytearray: the request's arrays are decoded as views of it, so the service holds it once. With a
+    ``Content-Length`` it is allocated once, at its size, and filled in place: grown chunk by chunk, a
+    large body left the allocator's heap fragmented and the process grew by its size at every request.
     """
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PerceptionError("TOO_LARGE", f"request of {int(declared)} bytes exceeds {max_bytes} bytes")
-    body = bytearray()
+    if declared is not None and declared.isdigit():
+        if int(declared) > max_bytes:
+            raise PerceptionError("TOO_LARGE", f"request of {int(declared)} bytes exceeds {max_bytes} bytes")
+        body, size = bytearray(int(declared)), 0
+        async for chunk in request.stream():
+            if size + len(chunk) > len(body):
+                raise PerceptionError("INVALID_QUERY", f"the body is longer than its {len(body)} bytes")
+            body[size : size + len(chunk)] = chunk
+            size += len(chunk)
+        if size != len(body):
+            raise PerceptionError("INVALID_QUERY", f"the body ended after {size} of {len(body)} bytes")
+        return body
+    grown = bytearray()
     async for chunk in request.stream():
-        if len(body) + len(chunk) > max_bytes:
+        if len(grown) + len(chunk) > max_bytes:
             raise PerceptionError("TOO_LARGE", f"request exceeds {max_bytes} bytes")
-        body += chunk
-    return body
+        grown += chunk
+    return grown
 
 
 def authorised(request: Request, token: str | None) -> bool:
@@ -142,6 +155,7 @@ class RequestPath:
         except asyncio.TimeoutError:
             return error_response("TIMEOUT", f"{operation} ran past {self._timeout_s:.1f} s")
         except PerceptionError as error:
+            release_frames(error)  # the task holds it: without this, the body waits for the collector
             return error_response(error.code, error.message)
         hold_s = reply.not_before - time.monotonic()
         if hold_s > 0:

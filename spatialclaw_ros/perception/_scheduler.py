@@ -20,6 +20,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from spatialclaw_ros.protocol.errors import release_frames
 from spatialclaw_ros.protocol.perception import PerceptionError
 
 Result = TypeVar("Result")
@@ -181,17 +182,25 @@ class FairScheduler:
     def _serve(self) -> None:
         while (job := self._next()) is not None:
             try:
-                if not job.future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    result = job.work(job)
-                except Exception as error:
-                    job.future.set_exception(_canceled(job.identity) if job.discarded else error)
-                else:
-                    if job.discarded:
-                        job.future.set_exception(_canceled(job.identity))
-                    else:
-                        job.future.set_result(result)
+                self._run(job)
             finally:
                 with self._wake:
                     self._running = None
+            # Not held while waiting for the next call: the job's work holds its request's buffers.
+            del job
+
+    @staticmethod
+    def _run(job: Job[Result]) -> None:
+        """Run ``job`` (unless its caller gave up) and settle its future."""
+        if not job.future.set_running_or_notify_cancel():
+            return
+        try:
+            result = job.work(job)
+        except Exception as error:
+            release_frames(error)  # the request's buffers go now, not at the next collection
+            job.future.set_exception(_canceled(job.identity) if job.discarded else error)
+        else:
+            if job.discarded:
+                job.future.set_exception(_canceled(job.identity))
+            else:
+                job.future.set_result(result)

@@ -163,7 +163,7 @@ def decode_message(
     """
     _check_directory(data)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(_ReadOnlyView(data))
     except (zipfile.BadZipFile, ValueError, EOFError) as error:
         raise MessageError(f"not an npz message: {error}") from error
     with archive:
@@ -184,6 +184,40 @@ def decode_message(
         raise MessageError(f"npz message without {META_KEY}")
     meta = _meta(raw_meta)
     return meta, arrays
+
+
+class _ReadOnlyView(io.RawIOBase):
+    """A seekable, read-only file over bytes or a bytearray, without copying them (``io.BytesIO`` copies)."""
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        """Read ``data`` from its start."""
+        self._view = memoryview(data).toreadonly()
+        self._position = 0
+
+    def readable(self) -> bool:
+        """It can be read."""
+        return True
+
+    def seekable(self) -> bool:
+        """It can seek."""
+        return True
+
+    def tell(self) -> int:
+        """The position, bytes from the start."""
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move to ``offset`` from the start, the position or the end; the new position."""
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._view)}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        """Copy the next bytes into ``buffer``; how many (0 at the end)."""
+        chunk = self._view[self._position : self._position + len(buffer)]
+        memoryview(buffer).cast("B")[: len(chunk)] = chunk
+        self._position += len(chunk)
+        return len(chunk)
 
 
 def _check_directory(data: bytes) -> None:

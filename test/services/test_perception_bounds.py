@@ -18,7 +18,7 @@ from spatialclaw_ros.perception import (
     PerceptionSettings,
 )
 from spatialclaw_ros.protocol._unix_http import UnixHTTPConnection
-from spatialclaw_ros.protocol.perception import QUERY_HEADER
+from spatialclaw_ros.protocol.perception import QUERY_HEADER, encode_message
 
 pytest.importorskip("fastapi", reason="the perception service needs fastapi (requirements/perception.txt)")
 pytest.importorskip("uvicorn", reason="the perception service needs uvicorn (requirements/perception.txt)")
@@ -140,4 +140,17 @@ def test_a_query_cannot_end_another(service):
     with pytest.raises(PerceptionError) as caught:
         PerceptionClient(socket_path=service.socket_path, query_id="mallory").end_query("victim")
     assert caught.value.code == "UNAUTHORIZED"
+    assert benign(service)
+
+
+def test_refused_requests_as_large_as_allowed_leave_nothing_behind(service):
+    """Each is held once while served and freed when answered, not kept by a traceback or the worker."""
+    body = encode_message({"prompt": "chair"}, {"image": np.zeros((1500, 1800, 3), np.uint8)})  # 7.7 MiB
+    assert len(body) < SETTINGS.max_request_mb * MIB
+    post(service, "/v1/segment", body)  # the first one sizes the allocator's arenas
+    before = rss_mib(service)
+    for _ in range(10):
+        status, reply = post(service, "/v1/segment", body, {QUERY_HEADER: "q-large"})
+        assert status == 400 and "label image" in reply["message"]
+    assert rss_mib(service) - before < 1.5 * len(body) / MIB, "more than the allocator keeps of one request"
     assert benign(service)
