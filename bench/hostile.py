@@ -55,6 +55,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -198,6 +199,7 @@ def main() -> None:
         service.stop()
         pool.close()
         link.close()
+        shutil.rmtree(work, ignore_errors=True)
     print(
         json.dumps(
             {

@@ -5,6 +5,7 @@ import os
 import time
 
 children = 0
+stopped = "the deadline"
 try:
     while time.time() < DEADLINE:
         if os.fork() == 0:
@@ -12,5 +13,6 @@ try:
             os._exit(0)
         children += 1
 except OSError as e:
-    print(children, "children, then", type(e).__name__, e)
+    stopped = f"{type(e).__name__}: {e}"
 time.sleep(max(0.0, DEADLINE - time.time()))
+print(children, "children, stopped by", stopped)

@@ -5,7 +5,8 @@ Stdlib and ipykernel only, and ``_kernel_seccomp.py`` (staged beside it) with py
 This file is executed as a script by the kernel's own interpreter, inside the sandbox. Its single argument
 is a JSON object: ``connection_file`` (path inside the sandbox), ``rlimits`` (resource name -> [soft, hard],
 or null to leave the limits alone), ``seccomp`` (``required``: no start without the filter of
-``_kernel_seccomp.py``; ``optional``: without it, a warning; null: no filter), ``cwd`` and ``make_dirs``
+``_kernel_seccomp.py``; ``optional``: without it, a warning; null: no filter), ``max_cell_output_bytes``
+(what one cell may write to stdout and stderr together; null: unbounded), ``cwd`` and ``make_dirs``
 (directories to create before start).
 """
 
@@ -95,14 +96,57 @@ def _pack_any_text(message: object) -> bytes:
         return json.dumps(message, default=json_default, ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
-def _serve() -> None:
-    """Run ipykernel with the command line in ``sys.argv``, cell lines kept as sent, any text packable."""
+class OutputLimitError(OSError):
+    """A cell wrote more to stdout and stderr than one cell may; raised by the write itself."""
+
+
+class _OutputBound:
+    """Counts the characters the running cell writes to stdout and stderr; past ``limit``, writes raise.
+
+    Without it a flood of prints grows ipykernel's output buffers until the kernel's memory limit, and
+    the cell's output is lost without an error the cell could see.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.written = 0
+
+    def reset(self, *_: object) -> None:
+        """A new cell starts (IPython's ``pre_run_cell`` event)."""
+        self.written = 0
+
+    def bound(self, stream: object) -> None:
+        """Make ``stream.write`` count against this bound."""
+        write = stream.write  # type: ignore[attr-defined]
+
+        def bounded_write(text: str) -> int:
+            self.written += len(text)
+            if self.written > self.limit:
+                raise OutputLimitError(
+                    f"this cell wrote more than {self.limit // 2**20} MiB to stdout and stderr; "
+                    "print less (summaries, shapes, a few values)"
+                )
+            return write(text)
+
+        stream.write = bounded_write  # type: ignore[attr-defined]
+
+
+def _serve(max_cell_output_bytes: int | None) -> None:
+    """Run ipykernel with the command line in ``sys.argv``.
+
+    Cell lines are kept as sent, any text is packable, and each cell's output is bounded.
+    """
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
     app.initialize()
     app.session.pack = _pack_any_text
     _keep_cell_lines(app.shell.input_transformers_cleanup)
+    if max_cell_output_bytes is not None:
+        output = _OutputBound(max_cell_output_bytes)
+        output.bound(sys.stdout)
+        output.bound(sys.stderr)
+        app.shell.events.register("pre_run_cell", output.reset)
     app.start()
 
 
@@ -127,7 +171,7 @@ def main() -> None:
         config["connection_file"],
         "--HistoryManager.enabled=False",
     ]
-    _serve()
+    _serve(config.get("max_cell_output_bytes"))
 
 
 if __name__ == "__main__":

@@ -401,6 +401,7 @@ def entry_config(
             "rlimits": rlimits if sandboxed else None,
             "seccomp": seccomp,
             "cwd": scratch,
+            "max_cell_output_bytes": settings.cell_output_mb * mib,
             "make_dirs": [f"{scratch}/.ipython", f"{scratch}/.config/matplotlib", f"{scratch}/.cache"],
         }
     )

@@ -141,8 +141,10 @@ class SandboxSettings:
     kernel environment): memfd_create, userfaultfd, keyrings, ptrace, perf, bpf, io_uring, mounts and new
     namespaces fail with EPERM inside; False lets it start unfiltered, with a warning in its log.
     ``output_max_chars`` caps stdout and stderr of one cell each (head and tail kept), ``display_max_bytes``
-    all displays of one cell together. ``compute_threads`` bounds the BLAS/OpenMP/OpenCV thread pools
-    inside the kernel.
+    all displays of one cell together. ``cell_output_mb`` bounds what one cell may write to stdout and
+    stderr together inside the kernel (MiB): past it the write raises ``OutputLimitError`` in the cell
+    (the kernel's output buffers would otherwise grow until its memory limit and lose the output).
+    ``compute_threads`` bounds the BLAS/OpenMP/OpenCV thread pools inside the kernel.
 
     ``kernel_python`` is the interpreter of the kernel's own environment (scripts/setup_sandbox.sh creates
     it; it must be world-readable, without ROS); ``sandbox_user`` the unprivileged user kernels run as when
@@ -160,6 +162,7 @@ class SandboxSettings:
     max_file_mb: int = 512
     output_max_chars: int = 20_000
     display_max_bytes: int = 8_000_000
+    cell_output_mb: int = 16
     binds: tuple[Bind, ...] = ()
     environment: tuple[tuple[str, str], ...] = ()
     preload: str = DEFAULT_PRELOAD
@@ -189,6 +192,7 @@ class SandboxSettings:
             "max_file_mb": self.max_file_mb,
             "output_max_chars": self.output_max_chars,
             "display_max_bytes": self.display_max_bytes,
+            "cell_output_mb": self.cell_output_mb,
             "tmpfs_mb": self.tmpfs_mb,
             "scratch_mb": self.scratch_mb,
             "scratch_inodes": self.scratch_inodes,

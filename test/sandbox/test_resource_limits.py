@@ -112,3 +112,12 @@ repr(nested)
     result = kernel.execute(code, timeout_s=30)
     assert (result.status, result.state_lost) == ("died", True)
     assert kernel.execute("print('back')").stdout.strip() == "back"
+
+
+def test_an_output_flood_raises_in_the_cell_and_the_next_cell_prints(kernel):
+    flood = "line = 'y' * 2**20\nfor _ in range(10**6):\n    print(line)"
+    result = kernel.execute(flood, timeout_s=60)
+    assert (result.status, result.error.ename) == ("error", "OutputLimitError")
+    assert "MiB to stdout and stderr" in result.error.evalue and result.duration_s < 30
+    after = kernel.execute("print('still here')")
+    assert (after.status, after.stdout) == ("ok", "still here\n")
