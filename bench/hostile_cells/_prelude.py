@@ -10,11 +10,15 @@ SERVICES = os.environ["SPATIALCLAW_SERVICES"]
 
 
 def post(name, head, body=b""):
+    """Send a raw request; the reply's status line and the end of its body (also when refused early)."""
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(30)
     s.connect(SERVICES + "/" + name)
     try:
-        s.sendall(head + body)
+        try:
+            s.sendall(head + body)
+        except BrokenPipeError:
+            pass  # refused before the body was read: the reply is there
         reply = b""
         while len(reply) < 65536:
             part = s.recv(65536)
@@ -27,10 +31,3 @@ def post(name, head, body=b""):
         return f"{type(e).__name__}: {e}"
     finally:
         s.close()
-
-
-def http(path, body, extra=""):
-    return (f"POST {path} HTTP/1.1\r\nContent-Length: {len(body)}\r\n{extra}\r\n").encode(), body
-
-
-seen = []
