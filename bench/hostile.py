@@ -82,6 +82,8 @@ SERVICE_USER = "spatialclaw-perception"
 CELLS = Path(__file__).resolve().with_name("hostile_cells")
 ATTACKS = sorted(path.stem for path in CELLS.glob("[!_]*.py"))
 DEFAULT_DEADLINE = "DEADLINE = time.time() + 5.0"
+# Errors that say an attack cell is wrong (not that a bound stopped it): the bench fails on them.
+BROKEN_CELL_ERRORS = ("NameError", "SyntaxError", "ImportError", "AttributeError", "TypeError")
 LABELS = PerceptionSettings(
     segmenter="labels", depth="sensor", reconstructor="none", label_map=((1, "chair"),)
 )
@@ -280,7 +282,10 @@ def _printed_line(events: Path) -> str:
     for line in reversed(events.read_text(errors="replace").splitlines()):
         event = json.loads(line)
         if event.get("kind") == "cell_result":
-            text = (event.get("stdout") or "") + (event.get("error") or "")
+            error = event.get("error") or ""
+            if any(name in error for name in BROKEN_CELL_ERRORS):
+                raise RuntimeError(f"the attack cell itself is broken, it measured nothing: {error[:300]}")
+            text = (event.get("stdout") or "") + error
             short = [part for part in text.splitlines() if len(part) < 400]
             return short[-1][:200] if short else ""
     return ""

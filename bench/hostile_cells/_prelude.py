@@ -31,3 +31,10 @@ def post(name, head, body=b""):
         return f"{type(e).__name__}: {e}"
     finally:
         s.close()
+
+
+def http(path, body, extra=""):
+    return (f"POST {path} HTTP/1.1\r\nContent-Length: {len(body)}\r\n{extra}\r\n").encode(), body
+
+
+seen = []
