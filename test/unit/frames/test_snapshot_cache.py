@@ -210,8 +210,12 @@ def test_the_buffers_own_cache_warms_in_the_background_after_a_snapshot(tmp_path
     cache = snapshot_cache(buffer)
     assert cache.warm_period_s is not None and cache.max_bytes == 2 * 100 * 2**20
     publish(buffer, "front", 1.0, 30, 10.0)  # four more key frames, and a newest one
-    deadline = time.monotonic() + 10.0
-    while cache.entries < 1 + 4 + 2 and time.monotonic() < deadline:
+    # Settled: the warmer ran a whole round (stale entries dropped, new key frames placed) with no change.
+    deadline, settled = time.monotonic() + 10.0, 2.5 * cache.warm_period_s
+    seen, since = cache.entries, time.monotonic()
+    while time.monotonic() < deadline and (cache.entries < 1 + 4 + 2 or time.monotonic() - since < settled):
+        if cache.entries != seen:
+            seen, since = cache.entries, time.monotonic()
         time.sleep(0.05)
     index = write_snapshot(buffer, tmp_path / "b", None, 10.0, 32)
     assert len(index.frames) == 9 and index.arrays_decoded == 1  # the newest frame only
