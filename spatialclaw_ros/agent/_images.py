@@ -216,35 +216,28 @@ class _Worker:
         timeout_s: float,
     ) -> Any:
         with self._busy:
-            return self._call(function, payload, args, timeout_s)
-
-    def _call(
-        self,
-        function: Callable[..., Any],
-        payload: bytes | bytearray,
-        args: tuple[Any, ...],
-        timeout_s: float,
-    ) -> Any:
-        self.start()
-        connection = self._connection
-        assert connection is not None
-        try:
-            if not self._ready:
-                if not connection.poll(WORKER_START_TIMEOUT_S):
+            self.start()
+            connection = self._connection
+            assert connection is not None
+            try:
+                if not self._ready:
+                    if not connection.poll(WORKER_START_TIMEOUT_S):
+                        self.stop()
+                        raise WorkerError(
+                            f"the image worker did not start within {WORKER_START_TIMEOUT_S:g} s"
+                        )
+                    self._ready = connection.recv()
+                connection.send((function, args))
+                connection.send_bytes(payload)
+                if not connection.poll(timeout_s):
                     self.stop()
-                    raise WorkerError(f"the image worker did not start within {WORKER_START_TIMEOUT_S:g} s")
-                self._ready = connection.recv()
-            connection.send((function, args))
-            connection.send_bytes(payload)
-            if not connection.poll(timeout_s):
+                    raise WorkerError(f"the image worker took longer than {timeout_s:g} s and was stopped")
+                succeeded, value = connection.recv()
+            except (EOFError, OSError):
                 self.stop()
-                raise WorkerError(f"the image worker took longer than {timeout_s:g} s and was stopped")
-            succeeded, value = connection.recv()
-        except (EOFError, OSError):
-            self.stop()
-            raise WorkerError(
-                "the image worker process ended (its memory limit, or a decoder crash)"
-            ) from None
+                raise WorkerError(
+                    "the image worker process ended (its memory limit, or a decoder crash)"
+                ) from None
         if not succeeded:
             raise value
         return value

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import secrets
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import aiohttp
 
+from spatialclaw_ros.agent._http_wire import parse_head, status_line, write_json
 from spatialclaw_ros.protocol.perception import CONTENT_TYPE, KEY_HEADER, QUERY_HEADER, RELAY_SOCKET_NAME
 
 LOG = logging.getLogger("spatialclaw_ros.agent")
@@ -46,7 +46,6 @@ CLOSE_WAIT_S = 2.0
 MAX_SOCKET_PATH = 107
 _OPERATION = re.compile(r"/v1/[a-z_]{1,32}")
 _CONTENT_KEY = re.compile(r"[0-9a-f]{64}")
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 411: "Length Required", 413: "Too Large"}
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ class PerceptionRelay:
         task = asyncio.current_task()
         assert task is not None
         if len(self._handlers) >= MAX_CONNECTIONS:
-            await _reply_error(
+            await _refuse(
                 writer, 429, "INVALID_QUERY", f"at most {MAX_CONNECTIONS} perception calls at once per query"
             )
             writer.close()
@@ -189,12 +188,12 @@ class PerceptionRelay:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.LimitOverrunError:
-            await _reply_error(writer, 431, "INVALID_QUERY", f"request head over {MAX_HEAD_BYTES} bytes")
+            await _refuse(writer, 431, "INVALID_QUERY", f"request head over {MAX_HEAD_BYTES} bytes")
             return
-        request = _parse_head(head)
+        request = parse_head(head)
         refusal = self._refusal(request)
         if refusal is not None:
-            await _reply_error(writer, *refusal)
+            await _refuse(writer, *refusal)
             return
         method, target, headers = request
         length = int(headers.get("content-length", "0"))
@@ -216,9 +215,9 @@ class PerceptionRelay:
             ):
                 await _relay_reply(response, writer)
         except asyncio.TimeoutError:
-            await _reply_error(writer, 504, "TIMEOUT", "the perception service did not reply in time")
+            await _refuse(writer, 504, "TIMEOUT", "the perception service did not reply in time")
         except (aiohttp.ClientError, OSError) as error:
-            await _reply_error(
+            await _refuse(
                 writer,
                 503,
                 "PERCEPTION_UNAVAILABLE",
@@ -248,23 +247,6 @@ class PerceptionRelay:
         return None
 
 
-def _parse_head(head: bytes) -> tuple[str, str, dict[str, str]] | None:
-    """Method, target and lower-cased headers of a request head; None when it is not HTTP/1.x."""
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        return None
-    headers = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, separator, value = line.partition(":")
-        if not separator:
-            return None
-        headers[name.strip().lower()] = value.strip()
-    return parts[0], parts[1], headers
-
-
 async def _body(reader: asyncio.StreamReader, length: int) -> AsyncIterator[bytes]:
     """The request body, ``length`` bytes, in chunks of at most ``CHUNK_BYTES``."""
     remaining = length
@@ -279,7 +261,7 @@ async def _body(reader: asyncio.StreamReader, length: int) -> AsyncIterator[byte
 async def _relay_reply(response: aiohttp.ClientResponse, writer: asyncio.StreamWriter) -> None:
     """Send the service's status, content type and body to the kernel, chunk by chunk."""
     lines = [
-        f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Error')}",
+        status_line(response.status),
         f"Content-Type: {response.headers.get('Content-Type', CONTENT_TYPE)}",
         "Connection: close",
     ]
@@ -292,13 +274,6 @@ async def _relay_reply(response: aiohttp.ClientResponse, writer: asyncio.StreamW
     await writer.drain()
 
 
-async def _reply_error(writer: asyncio.StreamWriter, status: int, code: str, message: str) -> None:
-    """Answer with the service's JSON error shape and close."""
-    body = json.dumps({"code": code, "message": message}).encode("utf-8")
-    head = (
-        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    )
-    with contextlib.suppress(ConnectionError):
-        writer.write(head.encode("latin-1") + body)
-        await writer.drain()
+async def _refuse(writer: asyncio.StreamWriter, status: int, code: str, message: str) -> None:
+    """Answer with the service's JSON error shape."""
+    await write_json(writer, status, {"code": code, "message": message})

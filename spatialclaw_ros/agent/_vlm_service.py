@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from spatialclaw_ros.agent._http_wire import parse_head, write_json
 from spatialclaw_ros.agent._images import (
     WORKERS,
     EncodedImage,
@@ -187,13 +188,10 @@ async def _read_head(reader: asyncio.StreamReader) -> int:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.LimitOverrunError:
         raise AskError(f"request headers over {MAX_HEADER_BYTES} bytes", 431) from None
-    lines = head.decode("latin-1").split("\r\n")
-    method, _, rest = lines[0].partition(" ")
-    target = rest.split(" ")[0]
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+    request = parse_head(head)
+    if request is None:
+        raise AskError("malformed HTTP request", 400)
+    method, target, headers = request
     if method != "POST" or target != ASK_PATH:
         raise AskError(f"unknown endpoint {method} {target}", 404)
     if "transfer-encoding" in headers or "content-length" not in headers:
@@ -208,14 +206,7 @@ async def _read_head(reader: asyncio.StreamReader) -> int:
 
 
 async def _respond(writer: asyncio.StreamWriter, status: int, reply: dict[str, Any]) -> None:
-    body = json.dumps(reply).encode("utf-8")
-    head = (
-        f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    )
-    with contextlib.suppress(ConnectionError):
-        writer.write(head.encode("ascii") + body)
-        await writer.drain()
+    await write_json(writer, status, reply)
     writer.close()
     with contextlib.suppress(ConnectionError):
         await writer.wait_closed()
